@@ -1,0 +1,95 @@
+r"""Activation functions :math:`f` and their local derivatives :math:`f'`.
+
+Each activation is a pair of functions written next to each other: the forward
+op ``f(z)`` and its derivative ``df(z, a)`` evaluated at the same point.  The
+derivative receives both the pre-activation :math:`z` and the already computed
+output :math:`a = f(z)`, because for sigmoid, tanh and ReLU the derivative is
+cheapest to express through :math:`a` (no second ``exp``/``tanh``).
+
+All functions are elementwise, so any array shape works; in :mod:`mlcore.mlp`
+they receive batch-first arrays of shape ``(B, n_l)``.
+
+The softmax is not an activation here: classification nets end in the identity
+(logits) and the softmax lives inside the cross-entropy loss
+(:mod:`mlcore.losses`), which keeps it numerically stable.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["ACTIVATIONS", "Activation", "identity", "relu", "sigmoid", "tanh"]
+
+
+class Activation(NamedTuple):
+    """An activation function and its derivative.
+
+    Attributes
+    ----------
+    name : str
+        Registry name (``"identity"``, ``"sigmoid"``, ``"tanh"``, ``"relu"``).
+    f : callable
+        ``f(z) -> a``, elementwise, same shape as ``z``.
+    df : callable
+        ``df(z, a) -> f'(z)``, elementwise, same shape as ``z`` (or a scalar
+        for the identity); ``a`` must equal ``f(z)``.
+    """
+
+    name: str
+    f: object
+    df: object
+
+
+def identity(z):
+    r"""Identity activation :math:`f(z) = z` (returns ``z`` itself, no copy)."""
+    return z
+
+
+def identity_prime(z, a):
+    r""":math:`f'(z) = 1`; returned as the scalar ``1.0``."""
+    return 1.0
+
+
+def sigmoid(z):
+    r"""Logistic sigmoid :math:`\sigma(z) = 1 / (1 + e^{-z})`, overflow-free.
+
+    Uses :math:`\sigma(z) = \tfrac12 (1 + \tanh(z/2))`, which is exact and never
+    overflows for large :math:`|z|`.
+    """
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def sigmoid_prime(z, a):
+    r""":math:`\sigma'(z) = \sigma(z)\,(1 - \sigma(z)) = a (1 - a)`."""
+    return a * (1.0 - a)
+
+
+def tanh(z):
+    r"""Hyperbolic tangent :math:`\tanh z`."""
+    return np.tanh(z)
+
+
+def tanh_prime(z, a):
+    r""":math:`\tanh'(z) = 1 - \tanh^2 z = 1 - a^2`."""
+    return 1.0 - a * a
+
+
+def relu(z):
+    r"""Rectified linear unit :math:`\max(0, z)`."""
+    return np.maximum(z, 0.0)
+
+
+def relu_prime(z, a):
+    r""":math:`\mathrm{relu}'(z) = [z > 0]` (we take 0 at the kink :math:`z = 0`)."""
+    return (z > 0).astype(z.dtype)
+
+
+#: Registry of activations by name; the names accepted by ``activations=`` arguments.
+ACTIVATIONS: dict[str, Activation] = {
+    "identity": Activation("identity", identity, identity_prime),
+    "sigmoid": Activation("sigmoid", sigmoid, sigmoid_prime),
+    "tanh": Activation("tanh", tanh, tanh_prime),
+    "relu": Activation("relu", relu, relu_prime),
+}

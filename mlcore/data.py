@@ -1,0 +1,293 @@
+r"""Small data sets, all made with an explicit ``rng`` (no downloads).
+
+* :func:`make_line` - the 2-parameter model :math:`y = w x + b + \varepsilon`
+  (one feature), for contour plots of the cost over :math:`(w, b)`.
+* :func:`make_linear_regression` - :math:`y = W x + b + \varepsilon` with any
+  number of features (1-D, 2-D, ...), with the true parameters returned.
+* :func:`least_squares` - the exact minimiser of the squared-error cost of a
+  linear model on a given sample (the centre of the contours).
+* :func:`make_moons`, :func:`make_spirals` - 2-D nonlinear classification.
+* :func:`load_digits` - scikit-learn's bundled 8x8 digits (offline), seeded
+  train/test split and standardisation.
+
+Targets for regression are 2-D ``(N, 1)`` columns; class labels are 1-D int.
+True parameters are returned in the :mod:`mlcore.params` structure
+``[{"W": (1, n_0), "b": (1,)}]`` so they plug straight into the model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _checks
+
+__all__ = [
+    "least_squares",
+    "load_digits",
+    "make_line",
+    "make_linear_regression",
+    "make_moons",
+    "make_spirals",
+    "standardize",
+]
+
+
+def make_line(num_examples, rng, *, w=2.0, b=-1.0, noise=0.5, x_range=(-2.0, 2.0)):
+    r"""Noisy points on a line, :math:`y_n = w x_n + b + \varepsilon_n`.
+
+    The model :math:`\hat y = w x + b` has exactly two parameters, so its cost
+    :math:`E(w, b)` can be drawn as a contour plot.
+
+    Parameters
+    ----------
+    num_examples : int
+        :math:`N \ge 1`.
+    rng : numpy.random.Generator
+        Source of randomness.
+    w, b : float, default 2.0, -1.0
+        True slope and intercept.
+    noise : float, default 0.5
+        Standard deviation of the Gaussian noise :math:`\varepsilon_n` (``>= 0``).
+    x_range : (float, float), default (-2, 2)
+        :math:`x_n` are uniform on this interval.
+
+    Returns
+    -------
+    X : ndarray, shape (N, 1)
+        Inputs.
+    y : ndarray, shape (N, 1)
+        Targets.
+    true_params : list of dict
+        ``[{"W": [[w]], "b": [b]}]``.
+    """
+    N = _checks.positive_int(num_examples, "num_examples")
+    _checks.rng(rng)
+    w = _checks.real(w, "w")
+    b = _checks.real(b, "b")
+    noise = _checks.real(noise, "noise", nonneg=True)
+    lo, hi = _interval(x_range, "x_range")
+    X = rng.uniform(lo, hi, size=(N, 1))
+    y = w * X + b + noise * rng.standard_normal((N, 1))
+    return X, y, [{"W": np.array([[w]]), "b": np.array([b])}]
+
+
+def make_linear_regression(num_examples, rng, *, num_features=2, noise=0.1, W=None, b=None):
+    r"""Linear regression data with a known answer, :math:`y_n = W x_n + b + \varepsilon_n`.
+
+    Parameters
+    ----------
+    num_examples : int
+        :math:`N \ge 1`.
+    rng : numpy.random.Generator
+        Source of randomness.
+    num_features : int, default 2
+        :math:`n_0`; 1 gives the 1-D case, 2 the 2-D case.
+    noise : float, default 0.1
+        Noise standard deviation (``>= 0``).
+    W : array_like, shape (1, n_0) or (n_0,), optional
+        True weights; drawn from :math:`\mathcal N(0, 1)` if omitted.
+    b : float, optional
+        True bias; drawn from :math:`\mathcal N(0, 1)` if omitted.
+
+    Returns
+    -------
+    X : ndarray, shape (N, n_0)
+        Standard normal inputs.
+    y : ndarray, shape (N, 1)
+        Targets.
+    true_params : list of dict
+        ``[{"W": (1, n_0), "b": (1,)}]``.
+    """
+    N = _checks.positive_int(num_examples, "num_examples")
+    _checks.rng(rng)
+    d = _checks.positive_int(num_features, "num_features")
+    noise = _checks.real(noise, "noise", nonneg=True)
+    if W is None:
+        W = rng.standard_normal((1, d))
+    else:
+        W = np.asarray(W, dtype=float).reshape(-1)
+        if W.shape != (d,):
+            raise ValueError(f"W must have {d} entries (num_features); got shape {W.shape}")
+        W = _checks.finite(W.reshape(1, d), "W")
+    b = rng.standard_normal() if b is None else _checks.real(b, "b")
+    X = rng.standard_normal((N, d))
+    y = X @ W.T + b + noise * rng.standard_normal((N, 1))
+    return X, y, [{"W": W, "b": np.array([float(b)])}]
+
+
+def least_squares(X, y):
+    r"""Exact minimiser of :math:`\sum_n \tfrac12 (w^\top x_n + b - y_n)^2` (linear model).
+
+    Solves the normal equations with :func:`numpy.linalg.lstsq` on ``[X, 1]``.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, n_0)
+        Inputs.
+    y : array_like, shape (N, 1) or (N,)
+        Targets.
+
+    Returns
+    -------
+    list of dict
+        ``[{"W": (1, n_0), "b": (1,)}]``, the same minimiser for reduction sum and mean.
+    """
+    X = _checks.float_matrix(X, "X", dtype=np.float64)
+    y = _checks.regression_targets(y, X.shape[0], 1, np.float64, "y")
+    A = np.hstack([X, np.ones((X.shape[0], 1))])
+    theta, *_ = np.linalg.lstsq(A, y[:, 0], rcond=None)
+    return [{"W": theta[None, :-1].copy(), "b": theta[-1:].copy()}]
+
+
+def make_moons(num_examples, rng, *, noise=0.1):
+    r"""Two interleaving half circles (2-D, 2 classes).
+
+    Parameters
+    ----------
+    num_examples : int
+        :math:`N \ge 2`; class 0 gets ``ceil(N/2)`` points.
+    rng : numpy.random.Generator
+        Source of randomness.
+    noise : float, default 0.1
+        Standard deviation of Gaussian noise added to both coordinates.
+
+    Returns
+    -------
+    X : ndarray, shape (N, 2)
+        Points (rows in random order).
+    y : ndarray of int, shape (N,)
+        Labels 0 or 1.
+    """
+    N = _checks.positive_int(num_examples, "num_examples", minimum=2)
+    _checks.rng(rng)
+    noise = _checks.real(noise, "noise", nonneg=True)
+    n0 = (N + 1) // 2
+    t0 = rng.uniform(0, np.pi, n0)
+    t1 = rng.uniform(0, np.pi, N - n0)
+    X = np.concatenate(
+        [np.c_[np.cos(t0), np.sin(t0)], np.c_[1 - np.cos(t1), 0.5 - np.sin(t1)]], axis=0
+    )
+    y = np.r_[np.zeros(n0, dtype=np.intp), np.ones(N - n0, dtype=np.intp)]
+    X += noise * rng.standard_normal(X.shape)
+    order = rng.permutation(N)
+    return X[order], y[order]
+
+
+def make_spirals(num_examples, rng, *, num_classes=2, noise=0.2, turns=1.0):
+    r"""Interleaved spiral arms in 2-D, one per class.
+
+    Parameters
+    ----------
+    num_examples : int
+        :math:`N \ge` ``num_classes``.
+    rng : numpy.random.Generator
+        Source of randomness.
+    num_classes : int, default 2
+        Number of arms / classes.
+    noise : float, default 0.2
+        Standard deviation of the angular noise (radians).
+    turns : float, default 1.0
+        How many turns each arm makes.
+
+    Returns
+    -------
+    X : ndarray, shape (N, 2)
+        Points (rows in random order), radius at most 1.
+    y : ndarray of int, shape (N,)
+        Labels in ``[0, num_classes)``.
+    """
+    C = _checks.positive_int(num_classes, "num_classes", minimum=2)
+    N = _checks.positive_int(num_examples, "num_examples", minimum=C)
+    _checks.rng(rng)
+    noise = _checks.real(noise, "noise", nonneg=True)
+    turns = _checks.real(turns, "turns", positive=True)
+    y = np.arange(N) % C
+    r = rng.uniform(0.05, 1.0, N)
+    angle = 2 * np.pi * (turns * r + y / C) + noise * rng.standard_normal(N)
+    X = np.c_[r * np.cos(angle), r * np.sin(angle)]
+    order = rng.permutation(N)
+    return X[order], y[order].astype(np.intp)
+
+
+def standardize(X_train, X_test=None):
+    r"""Scale features to zero mean and unit variance using training statistics only.
+
+    Constant features (standard deviation 0) are only centred.
+
+    Parameters
+    ----------
+    X_train : array_like, shape (N, d)
+        Training inputs (define :math:`\mu` and :math:`\sigma`).
+    X_test : array_like, shape (M, d), optional
+        Transformed with the same :math:`\mu, \sigma`.
+
+    Returns
+    -------
+    X_train : ndarray, shape (N, d)
+        :math:`(x - \mu)/\sigma`.
+    X_test : ndarray, shape (M, d)
+        Only if ``X_test`` was given.
+    """
+    X_train = _checks.float_matrix(X_train, "X_train")
+    mu = X_train.mean(axis=0)
+    sigma = X_train.std(axis=0)
+    sigma[sigma == 0] = 1.0
+    if X_test is None:
+        return (X_train - mu) / sigma
+    X_test = _checks.float_matrix(X_test, "X_test", cols=X_train.shape[1])
+    return (X_train - mu) / sigma, (X_test - mu) / sigma
+
+
+def load_digits(rng, *, test_size=0.2, scale="standardize", dtype=np.float64):
+    r"""scikit-learn's bundled 8x8 handwritten digits (1797 images, offline).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Draws the random train/test split.
+    test_size : float, default 0.2
+        Fraction of examples held out, in (0, 1).
+    scale : {"standardize", "unit", None}, default "standardize"
+        ``"standardize"``: zero mean, unit variance per pixel with training
+        statistics; ``"unit"``: pixel values / 16 into [0, 1]; None: raw 0..16.
+    dtype : {numpy.float64, numpy.float32}, default float64
+        Dtype of the inputs.
+
+    Returns
+    -------
+    X_train : ndarray, shape (N_train, 64)
+        Training images, one flattened image per row.
+    X_test : ndarray, shape (N_test, 64)
+        Test images.
+    y_train : ndarray of int, shape (N_train,)
+        Digits 0..9.
+    y_test : ndarray of int, shape (N_test,)
+        Digits 0..9.
+    """
+    from sklearn.datasets import load_digits as _sk_load_digits  # lazy: optional dependency
+
+    _checks.rng(rng)
+    test_size = _checks.real(test_size, "test_size", positive=True, below=1.0)
+    if scale is not None:
+        _checks.choice(scale, ("standardize", "unit"), "scale")
+    data = _sk_load_digits()
+    X, y = data.data.astype(np.float64), data.target.astype(np.intp)
+    order = rng.permutation(X.shape[0])
+    n_test = int(round(test_size * X.shape[0]))
+    test, train = order[:n_test], order[n_test:]
+    X_train, X_test = X[train], X[test]
+    if scale == "standardize":
+        X_train, X_test = standardize(X_train, X_test)
+    elif scale == "unit":
+        X_train, X_test = X_train / 16.0, X_test / 16.0
+    return X_train.astype(dtype), X_test.astype(dtype), y[train], y[test]
+
+
+def _interval(pair, name):
+    try:
+        lo, hi = (float(v) for v in pair)
+    except Exception as exc:
+        raise TypeError(f"{name} must be a pair of numbers (lo, hi); got {pair!r}") from exc
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"{name} must satisfy lo < hi (finite); got {pair!r}")
+    return lo, hi

@@ -1,0 +1,702 @@
+r"""Forward pass, backpropagation and gradients of a multilayer perceptron.
+
+Notation (the book's)
+---------------------
+* Layers :math:`l = 1, \dots, L`; layer :math:`l` has :math:`n_l` neurons,
+  :math:`n_0` is the number of input features.  In Python the layer
+  :math:`l` lives at ``params[l - 1]``.
+* :math:`x^{(l)}` is the input to layer :math:`l`: :math:`x^{(1)}` are the
+  example's features and :math:`x^{(l+1)} = a^{(l)}`.
+* :math:`z^{(l)} = W^{(l)} x^{(l)} + b^{(l)}` and :math:`a^{(l)} = f_l(z^{(l)})`;
+  the output is :math:`\hat y = a^{(L)}`.
+* :math:`W^{(l)}` has shape :math:`(n_l, n_{l-1})`: :math:`w^{(l)}_{ij}`
+  connects input :math:`j` to neuron :math:`i`.
+* For one example with loss :math:`E_n`,
+  :math:`\delta^{(l)} = \partial E_n / \partial z^{(l)}` and
+
+  .. math::
+
+      \frac{\partial E_n}{\partial w^{(l)}_{ij}} = \delta^{(l)}_i x^{(l)}_j, \qquad
+      \frac{\partial E_n}{\partial b^{(l)}_i} = \delta^{(l)}_i, \qquad
+      \delta^{(l)} = \big(W^{(l+1)\top} \delta^{(l+1)}\big) \odot f_l'(z^{(l)}).
+
+* The training-set cost is :math:`E = \sum_n E_n` (reduction ``"sum"``) or
+  :math:`E = \frac1N \sum_n E_n` (``"mean"``), so its gradient is the sum (or
+  mean) of the per-example gradients.
+
+Batch-first arrays
+------------------
+A batch of :math:`B` examples is stacked as rows: ``X`` has shape
+``(B, n_0)``, ``Z^(l)`` and ``Delta^(l)`` have shape ``(B, n_l)`` (row
+:math:`n` is :math:`z_n^{(l)}` resp. :math:`\delta_n^{(l)}`).  Then the
+per-layer equations become matrix products,
+
+.. math::
+
+    Z^{(l)} = X^{(l)} W^{(l)\top} + b^{(l)}, \qquad
+    \Delta^{(l)} = \big(\Delta^{(l+1)} W^{(l+1)}\big) \odot f_l'(Z^{(l)}), \qquad
+    \sum_n \frac{\partial E_n}{\partial W^{(l)}} = \Delta^{(l)\top} X^{(l)},
+
+and the sum over examples of the outer products :math:`\delta_n x_n^\top`
+is exactly the matrix product :math:`\Delta^\top X` of shape
+``(n_l, n_{l-1})``, the shape of :math:`W^{(l)}`.
+
+Every public function validates its arguments (``check=True``) and raises
+``ValueError``/``TypeError`` naming the offending argument; hot loops validate
+once and pass ``check=False``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+
+from . import _checks
+from .activations import ACTIVATIONS
+from .losses import LOSSES, REDUCTIONS
+
+__all__ = [
+    "Cache",
+    "accuracy",
+    "backprop",
+    "backward",
+    "batch_gradient",
+    "check_model",
+    "cost",
+    "cost_and_gradient",
+    "forward",
+    "gradient",
+    "input_gradient",
+    "per_example_grad_norms",
+    "per_example_gradients",
+    "predict",
+    "resolve_activations",
+]
+
+
+class Cache(NamedTuple):
+    r"""What the forward pass hands to the backward pass (lists indexed ``l - 1``).
+
+    Attributes
+    ----------
+    x : list of ndarray
+        ``x[l-1]`` is :math:`X^{(l)}`, the input to layer :math:`l`, shape ``(B, n_{l-1})``.
+    z : list of ndarray
+        ``z[l-1]`` is :math:`Z^{(l)}`, shape ``(B, n_l)``.
+    a : list of ndarray
+        ``a[l-1]`` is :math:`A^{(l)} = f_l(Z^{(l)})`, shape ``(B, n_l)``; ``a[-1]`` is
+        :math:`\hat Y`.
+    """
+
+    x: list
+    z: list
+    a: list
+
+
+# ----------------------------------------------------------------------------- helpers
+@lru_cache(maxsize=256)
+def _resolve(activations, num_layers):
+    if isinstance(activations, str):
+        names = (activations,) * (num_layers - 1) + ("identity",)
+    else:
+        names = activations
+        if len(names) != num_layers:
+            raise ValueError(
+                f"activations must name one activation per layer ({num_layers}); "
+                f"got {len(names)}: {list(names)}"
+            )
+    for name in names:
+        _checks.choice(name, ACTIVATIONS, "activations")
+    return tuple(ACTIVATIONS[name] for name in names)
+
+
+def resolve_activations(activations, num_layers):
+    """Expand an ``activations`` argument into one activation name per layer.
+
+    Parameters
+    ----------
+    activations : str or sequence of str
+        Either one name per layer (``("tanh", "tanh", "identity")``) or a single
+        name used for every *hidden* layer, the output layer being the identity
+        (``"tanh"`` for 3 layers means ``("tanh", "tanh", "identity")``).
+        Names: ``"identity"``, ``"sigmoid"``, ``"tanh"``, ``"relu"``.
+    num_layers : int
+        :math:`L`.
+
+    Returns
+    -------
+    tuple of str
+        Length :math:`L`.
+    """
+    num_layers = _checks.positive_int(num_layers, "num_layers")
+    return tuple(act.name for act in _activations(activations, num_layers))
+
+
+def _activations(activations, num_layers):
+    if isinstance(activations, str):
+        return _resolve(activations, num_layers)
+    if not isinstance(activations, (list, tuple)):
+        raise TypeError(
+            f"activations must be a str or a list of str; got {type(activations).__name__}"
+        )
+    return _resolve(tuple(activations), num_layers)
+
+
+def check_model(params, X, Y=None, activations="tanh", loss="squared_error", reduction="mean"):
+    r"""Validate a (params, X, Y, activations, loss, reduction) combination once.
+
+    Converts ``X`` (and ``Y``) to contiguous arrays of the parameters' dtype;
+    for ``"softmax_cross_entropy"`` integer labels become one-hot rows.  Use it
+    before a hot loop, then call the functions of this module with ``check=False``.
+
+    Parameters
+    ----------
+    params : list of dict
+        ``[{"W": (n_l, n_{l-1}), "b": (n_l,)}, ...]``.
+    X : array_like, shape (B, n_0)
+        Inputs, one row per example.
+    Y : array_like or None
+        Targets: ``(B, n_L)`` (or ``(B,)`` if ``n_L == 1``) for squared error;
+        integer labels ``(B,)`` in ``[0, n_L)`` or one-hot ``(B, n_L)`` for
+        cross-entropy.  ``None`` skips target checks.
+    activations : str or sequence of str, default "tanh"
+        See :func:`resolve_activations`.
+    loss : {"squared_error", "softmax_cross_entropy"}, default "squared_error"
+        Loss name.
+    reduction : {"sum", "mean"}, default "mean"
+        Reduction name.
+
+    Returns
+    -------
+    X : ndarray, shape (B, n_0)
+        Validated inputs.
+    Y : ndarray, shape (B, n_L), or None
+        Validated targets (one-hot for cross-entropy).
+
+    Raises
+    ------
+    TypeError, ValueError
+        With a message naming the offending argument.
+    """
+    params, dtype = _checks.params(params)
+    acts = _activations(activations, len(params))
+    _checks.choice(loss, LOSSES, "loss")
+    _checks.choice(reduction, REDUCTIONS, "reduction")
+    if loss == "softmax_cross_entropy" and acts[-1].name != "identity":
+        raise ValueError(
+            "activations: the output layer must be 'identity' (logits) for "
+            f"loss='softmax_cross_entropy'; got {acts[-1].name!r}"
+        )
+    X = _checks.inputs(X, params, dtype)
+    if Y is not None:
+        n_L = params[-1]["W"].shape[0]
+        if loss == "softmax_cross_entropy":
+            Y = _checks.classification_targets(Y, X.shape[0], n_L, dtype)
+        else:
+            Y = _checks.regression_targets(Y, X.shape[0], n_L, dtype)
+    return X, Y
+
+
+# ----------------------------------------------------------------------------- forward
+def forward(params, X, activations="tanh", *, check=True):
+    r"""Forward pass: the output :math:`\hat Y` and what backpropagation needs.
+
+    For :math:`l = 1..L`, one row per example:
+
+    .. math::
+
+        Z^{(l)} = X^{(l)} W^{(l)\top} + b^{(l)}, \qquad
+        A^{(l)} = f_l(Z^{(l)}), \qquad X^{(l+1)} = A^{(l)}, \qquad \hat Y = A^{(L)}.
+
+    Parameters
+    ----------
+    params : list of dict
+        ``params[l-1] = {"W": (n_l, n_{l-1}), "b": (n_l,)}``.
+    X : array_like, shape (B, n_0)
+        Inputs :math:`X^{(1)}`, one row per example.
+    activations : str or sequence of str, default "tanh"
+        One name per layer, or one name for all hidden layers with an identity
+        output (see :func:`resolve_activations`).
+    check : bool, default True
+        Validate the arguments.
+
+    Returns
+    -------
+    y_hat : ndarray, shape (B, n_L)
+        Network output.
+    cache : Cache
+        Layer inputs ``x``, pre-activations ``z`` and activations ``a``.
+    """
+    if check:
+        X, _ = check_model(params, X, None, activations)
+    fs = _activations(activations, len(params))
+    xs, zs, as_ = [], [], []
+    x = X
+    for layer, f in zip(params, fs, strict=True):
+        z = x @ layer["W"].T  # z^(l) = W^(l) x^(l) + b^(l), for all rows at once
+        z += layer["b"]
+        a = f.f(z)  # a^(l) = f_l(z^(l))
+        xs.append(x)
+        zs.append(z)
+        as_.append(a)
+        x = a  # x^(l+1) = a^(l)
+    return x, Cache(xs, zs, as_)
+
+
+# ----------------------------------------------------------------------------- backward
+def backprop(
+    params,
+    cache,
+    Y,
+    activations="tanh",
+    loss="squared_error",
+    *,
+    scale=1.0,
+    return_losses=False,
+    check=True,
+):
+    r"""Backpropagate: the deltas :math:`\Delta^{(l)}` of every layer.
+
+    Row :math:`n` of ``Deltas[l-1]`` is :math:`\delta_n^{(l)} = \partial E_n / \partial z_n^{(l)}`
+    (times ``scale``):
+
+    .. math::
+
+        \delta^{(L)} = \frac{\partial E_n}{\partial \hat y} \odot f_L'(z^{(L)}), \qquad
+        \delta^{(l)} = \big(W^{(l+1)\top} \delta^{(l+1)}\big) \odot f_l'(z^{(l)}),
+
+    in batch-first form :math:`\Delta^{(l)} = (\Delta^{(l+1)} W^{(l+1)}) \odot f_l'(Z^{(l)})`.
+    Every delta is linear in :math:`\delta^{(L)}`, so ``scale=1/B`` yields the deltas of
+    the mean cost :math:`\partial E / \partial z_n^{(l)} = \delta_n^{(l)} / B`.
+
+    Parameters
+    ----------
+    params : list of dict
+        Parameters used in the forward pass.
+    cache : Cache
+        Returned by :func:`forward` for the same ``params``.
+    Y : array_like
+        Targets (see :func:`check_model`); one-hot floats when ``check=False``.
+    activations : str or sequence of str, default "tanh"
+        As in the forward pass.
+    loss : {"squared_error", "softmax_cross_entropy"}, default "squared_error"
+        Loss of each example.
+    scale : float, default 1.0
+        Multiplies every delta.
+    return_losses : bool, default False
+        Also return the per-example losses :math:`E_n` (computed anyway).
+    check : bool, default True
+        Validate the arguments.
+
+    Returns
+    -------
+    Deltas : list of ndarray
+        ``Deltas[l-1]`` of shape ``(B, n_l)``.
+    E_n : ndarray, shape (B,)
+        Only if ``return_losses``: the per-example losses.
+    """
+    if check:
+        Y = _check_cache(params, cache, Y, activations, loss)
+    fs = _activations(activations, len(params))
+    L = len(params)
+    Deltas = [None] * L
+    # output layer: delta^(L) = dE_n/dy_hat * f_L'(z^(L))  (cross-entropy: softmax(z) - y)
+    E_n, Delta = LOSSES[loss].value_and_grad(cache.a[-1], Y)
+    if fs[-1].name != "identity":
+        Delta *= fs[-1].df(cache.z[-1], cache.a[-1])
+    if scale != 1.0:
+        Delta *= scale
+    Deltas[L - 1] = Delta
+    for l in range(L - 1, 0, -1):  # noqa: E741  book layers l = L-1, ..., 1 (params[l - 1])
+        # delta^(l) = (W^(l+1)^T delta^(l+1)) * f_l'(z^(l));  rows: Delta^(l+1) W^(l+1)
+        Delta = Delta @ params[l]["W"]
+        if fs[l - 1].name != "identity":
+            Delta *= fs[l - 1].df(cache.z[l - 1], cache.a[l - 1])
+        Deltas[l - 1] = Delta
+    if return_losses:
+        return Deltas, E_n
+    return Deltas
+
+
+def batch_gradient(cache, Deltas):
+    r"""Gradient of the batch cost from the layer inputs and deltas, in matrix form.
+
+    .. math::
+
+        \frac{\partial E}{\partial W^{(l)}} = \Delta^{(l)\top} X^{(l)}
+        = \sum_n \delta_n^{(l)} x_n^{(l)\top},
+        \qquad
+        \frac{\partial E}{\partial b^{(l)}} = \sum_n \delta_n^{(l)}.
+
+    Pass the per-example deltas for the sum cost, or deltas scaled by :math:`1/B`
+    (:func:`backprop` with ``scale=1/B``) for the mean cost.
+
+    Parameters
+    ----------
+    cache : Cache
+        From :func:`forward`.
+    Deltas : list of ndarray
+        From :func:`backprop`, ``Deltas[l-1]`` of shape ``(B, n_l)``.
+
+    Returns
+    -------
+    list of dict
+        ``grads[l-1] = {"W": (n_l, n_{l-1}), "b": (n_l,)}``, shaped like the parameters.
+    """
+    return [
+        {"W": Delta.T @ x, "b": Delta.sum(axis=0)} for x, Delta in zip(cache.x, Deltas, strict=True)
+    ]
+
+
+def backward(
+    params, cache, Y, activations="tanh", loss="squared_error", reduction="mean", *, check=True
+):
+    r"""Gradient of the batch cost :math:`E` w.r.t. every parameter.
+
+    .. math::
+
+        \frac{\partial E}{\partial W^{(l)}} = c\, \Delta^{(l)\top} X^{(l)}, \qquad
+        \frac{\partial E}{\partial b^{(l)}} = c \sum_n \delta^{(l)}_n, \qquad
+        c = \begin{cases} 1 & \text{sum} \\ 1/B & \text{mean} \end{cases}
+
+    Parameters
+    ----------
+    params : list of dict
+        Parameters used in the forward pass.
+    cache : Cache
+        Returned by :func:`forward`.
+    Y : array_like
+        Targets (see :func:`check_model`).
+    activations : str or sequence of str, default "tanh"
+        As in the forward pass.
+    loss : {"squared_error", "softmax_cross_entropy"}, default "squared_error"
+        Per-example loss.
+    reduction : {"sum", "mean"}, default "mean"
+        :math:`E = \sum_n E_n` or :math:`\frac1B \sum_n E_n`.
+    check : bool, default True
+        Validate the arguments.
+
+    Returns
+    -------
+    list of dict
+        Gradients shaped like ``params``.
+    """
+    if check:
+        Y = _check_cache(params, cache, Y, activations, loss)
+        _checks.choice(reduction, REDUCTIONS, "reduction")
+    B = cache.x[0].shape[0]
+    scale = 1.0 / B if reduction == "mean" else 1.0
+    Deltas = backprop(params, cache, Y, activations, loss, scale=scale, check=False)
+    return batch_gradient(cache, Deltas)
+
+
+def _check_cache(params, cache, Y, activations, loss):
+    if not isinstance(cache, Cache):
+        raise TypeError(
+            f"cache must be the Cache returned by forward(); got {type(cache).__name__}"
+        )
+    X, Y = check_model(params, cache.x[0], Y, activations, loss)
+    L = len(params)
+    if not (len(cache.x) == len(cache.z) == len(cache.a) == L):
+        raise ValueError(f"cache must hold {L} layers to match params; got {len(cache.x)}")
+    return Y
+
+
+# ----------------------------------------------------------------------------- conveniences
+def cost(params, X, Y, activations="tanh", loss="squared_error", reduction="mean", *, check=True):
+    r"""The cost :math:`E = \sum_n E_n` or :math:`\frac1N \sum_n E_n` on ``(X, Y)``.
+
+    Parameters
+    ----------
+    params : list of dict
+        Network parameters.
+    X : array_like, shape (N, n_0)
+        Inputs.
+    Y : array_like
+        Targets (see :func:`check_model`).
+    activations : str or sequence of str, default "tanh"
+        See :func:`resolve_activations`.
+    loss : {"squared_error", "softmax_cross_entropy"}, default "squared_error"
+        Per-example loss.
+    reduction : {"sum", "mean"}, default "mean"
+        Reduction over examples.
+    check : bool, default True
+        Validate the arguments.
+
+    Returns
+    -------
+    float
+        The cost.
+    """
+    if check:
+        X, Y = check_model(params, X, Y, activations, loss, reduction)
+    y_hat, _ = forward(params, X, activations, check=False)
+    E_n = LOSSES[loss].value(y_hat, Y)
+    return float(E_n.sum() if reduction == "sum" else E_n.mean())
+
+
+def cost_and_gradient(
+    params, X, Y, activations="tanh", loss="squared_error", reduction="mean", *, check=True
+):
+    r"""The cost :math:`E` on ``(X, Y)`` and its gradient (one forward, one backward pass).
+
+    Parameters
+    ----------
+    params : list of dict
+        Network parameters.
+    X : array_like, shape (B, n_0)
+        Inputs.
+    Y : array_like
+        Targets (see :func:`check_model`).
+    activations : str or sequence of str, default "tanh"
+        See :func:`resolve_activations`.
+    loss : {"squared_error", "softmax_cross_entropy"}, default "squared_error"
+        Per-example loss.
+    reduction : {"sum", "mean"}, default "mean"
+        Reduction over examples.
+    check : bool, default True
+        Validate the arguments.
+
+    Returns
+    -------
+    E : float
+        The cost.
+    grads : list of dict
+        :math:`\partial E/\partial W^{(l)}` and :math:`\partial E/\partial b^{(l)}`, shaped
+        like ``params``.
+    """
+    if check:
+        X, Y = check_model(params, X, Y, activations, loss, reduction)
+    y_hat, cache = forward(params, X, activations, check=False)
+    E_n = LOSSES[loss].value(y_hat, Y)
+    E = float(E_n.sum() if reduction == "sum" else E_n.mean())
+    return E, backward(params, cache, Y, activations, loss, reduction, check=False)
+
+
+def gradient(
+    params, X, Y, activations="tanh", loss="squared_error", reduction="mean", *, check=True
+):
+    r"""Gradient of the cost over the whole set ``(X, Y)``: the book's answer.
+
+    .. math::
+
+        \nabla E = \sum_n \nabla E_n \ (\text{sum}) \quad\text{or}\quad
+        \frac1N \sum_n \nabla E_n \ (\text{mean}),
+        \qquad \frac{\partial E}{\partial W^{(l)}} = c\,\Delta^{(l)\top} X^{(l)}.
+
+    Computed in matrix form (one forward and one backward pass over all rows),
+    never by materialising the per-example gradients.
+
+    Parameters
+    ----------
+    params : list of dict
+        Network parameters.
+    X : array_like, shape (N, n_0)
+        Inputs.
+    Y : array_like
+        Targets (see :func:`check_model`).
+    activations : str or sequence of str, default "tanh"
+        See :func:`resolve_activations`.
+    loss : {"squared_error", "softmax_cross_entropy"}, default "squared_error"
+        Per-example loss.
+    reduction : {"sum", "mean"}, default "mean"
+        Reduction over examples.
+    check : bool, default True
+        Validate the arguments.
+
+    Returns
+    -------
+    list of dict
+        Gradients shaped like ``params``.
+    """
+    if check:
+        X, Y = check_model(params, X, Y, activations, loss, reduction)
+    _, cache = forward(params, X, activations, check=False)
+    return backward(params, cache, Y, activations, loss, reduction, check=False)
+
+
+def per_example_gradients(params, X, Y, activations="tanh", loss="squared_error", *, check=True):
+    r"""The gradient of every example's own loss :math:`E_n`, vectorised.
+
+    .. math::
+
+        \frac{\partial E_n}{\partial W^{(l)}} = \delta_n^{(l)} x_n^{(l)\top}
+        \quad(\text{outer product, einsum } \texttt{bi,bj->bij}), \qquad
+        \frac{\partial E_n}{\partial b^{(l)}} = \delta_n^{(l)}.
+
+    Their sum over ``n`` is the ``"sum"`` batch gradient, their mean the ``"mean"`` one.
+
+    Parameters
+    ----------
+    params : list of dict
+        Network parameters.
+    X : array_like, shape (B, n_0)
+        Inputs.
+    Y : array_like
+        Targets (see :func:`check_model`).
+    activations : str or sequence of str, default "tanh"
+        See :func:`resolve_activations`.
+    loss : {"squared_error", "softmax_cross_entropy"}, default "squared_error"
+        Per-example loss.
+    check : bool, default True
+        Validate the arguments.
+
+    Returns
+    -------
+    list of dict
+        ``grads[l-1] = {"W": (B, n_l, n_{l-1}), "b": (B, n_l)}``: a leading batch axis
+        on the parameter shapes.
+    """
+    if check:
+        X, Y = check_model(params, X, Y, activations, loss)
+    _, cache = forward(params, X, activations, check=False)
+    Deltas = backprop(params, cache, Y, activations, loss, check=False)
+    return [
+        {"W": np.einsum("bi,bj->bij", Delta, x), "b": Delta}
+        for x, Delta in zip(cache.x, Deltas, strict=True)
+    ]
+
+
+def per_example_grad_norms(
+    params, X, Y, activations="tanh", loss="squared_error", *, squared=False, check=True
+):
+    r"""Euclidean norm of every example's gradient, without materialising it.
+
+    The norm of an outer product factorises, so per layer
+
+    .. math::
+
+        \Big\lVert \frac{\partial E_n}{\partial W^{(l)}} \Big\rVert_F^2
+        = \lVert \delta_n^{(l)} x_n^{(l)\top} \rVert_F^2
+        = \lVert x_n^{(l)} \rVert^2 \, \lVert \delta_n^{(l)} \rVert^2,
+        \qquad
+        \lVert \nabla E_n \rVert^2 = \sum_l \lVert \delta_n^{(l)} \rVert^2
+        \big(\lVert x_n^{(l)} \rVert^2 + 1\big),
+
+    the ``+ 1`` being the bias term :math:`\lVert \delta_n^{(l)} \rVert^2`.
+
+    Parameters
+    ----------
+    params : list of dict
+        Network parameters.
+    X : array_like, shape (B, n_0)
+        Inputs.
+    Y : array_like
+        Targets (see :func:`check_model`).
+    activations : str or sequence of str, default "tanh"
+        See :func:`resolve_activations`.
+    loss : {"squared_error", "softmax_cross_entropy"}, default "squared_error"
+        Per-example loss.
+    squared : bool, default False
+        Return :math:`\lVert \nabla E_n \rVert^2` instead of the norm.
+    check : bool, default True
+        Validate the arguments.
+
+    Returns
+    -------
+    ndarray, shape (B,)
+        :math:`\lVert \nabla E_n \rVert` (or its square) over all parameters.
+    """
+    if check:
+        X, Y = check_model(params, X, Y, activations, loss)
+    _, cache = forward(params, X, activations, check=False)
+    Deltas = backprop(params, cache, Y, activations, loss, check=False)
+    sq = np.zeros(X.shape[0], dtype=X.dtype)
+    for x, Delta in zip(cache.x, Deltas, strict=True):
+        x_sq = np.einsum("bj,bj->b", x, x)  # ||x_n||^2
+        d_sq = np.einsum("bi,bi->b", Delta, Delta)  # ||delta_n||^2
+        sq += d_sq * (x_sq + 1.0)  # weights + bias
+    return sq if squared else np.sqrt(sq)
+
+
+def input_gradient(params, X, Y, activations="tanh", loss="squared_error", *, check=True):
+    r"""Gradient of each example's loss w.r.t. its own input, :math:`\partial E_n / \partial x_n`.
+
+    The input is one more "layer input", so the same rule gives
+
+    .. math::
+
+        \frac{\partial E_n}{\partial x_n} = W^{(1)\top} \delta_n^{(1)}
+        \qquad(\text{rows: } \Delta^{(1)} W^{(1)}).
+
+    Parameters
+    ----------
+    params : list of dict
+        Network parameters.
+    X : array_like, shape (B, n_0)
+        Inputs.
+    Y : array_like
+        Targets (see :func:`check_model`).
+    activations : str or sequence of str, default "tanh"
+        See :func:`resolve_activations`.
+    loss : {"squared_error", "softmax_cross_entropy"}, default "squared_error"
+        Per-example loss.
+    check : bool, default True
+        Validate the arguments.
+
+    Returns
+    -------
+    ndarray, shape (B, n_0)
+        Row ``n`` is :math:`\partial E_n / \partial x_n` (not divided by ``B``).
+    """
+    if check:
+        X, Y = check_model(params, X, Y, activations, loss)
+    _, cache = forward(params, X, activations, check=False)
+    Deltas = backprop(params, cache, Y, activations, loss, check=False)
+    return Deltas[0] @ params[0]["W"]
+
+
+def predict(params, X, activations="tanh", *, check=True):
+    r"""Network output :math:`\hat Y` (logits for a classifier).
+
+    Parameters
+    ----------
+    params : list of dict
+        Network parameters.
+    X : array_like, shape (B, n_0)
+        Inputs.
+    activations : str or sequence of str, default "tanh"
+        See :func:`resolve_activations`.
+    check : bool, default True
+        Validate the arguments.
+
+    Returns
+    -------
+    ndarray, shape (B, n_L)
+        :math:`\hat Y = A^{(L)}`.
+    """
+    return forward(params, X, activations, check=check)[0]
+
+
+def accuracy(params, X, y, activations="tanh", *, check=True):
+    r"""Fraction of examples whose largest output is the true class.
+
+    Parameters
+    ----------
+    params : list of dict
+        Classifier parameters (``n_L`` classes).
+    X : array_like, shape (B, n_0)
+        Inputs.
+    y : array_like of int, shape (B,)
+        Labels in ``[0, n_L)`` (or one-hot rows ``(B, n_L)``).
+    activations : str or sequence of str, default "tanh"
+        See :func:`resolve_activations`.
+    check : bool, default True
+        Validate the arguments.
+
+    Returns
+    -------
+    float
+        :math:`\frac1B \sum_n [\arg\max_k \hat y_{nk} = y_n]`.
+    """
+    if check:
+        X, Y = check_model(params, X, y, activations, "softmax_cross_entropy")
+        labels = Y.argmax(axis=1)
+    else:
+        labels = np.asarray(y)
+        if labels.ndim == 2:
+            labels = labels.argmax(axis=1)
+    y_hat, _ = forward(params, X, activations, check=False)
+    return float(np.mean(y_hat.argmax(axis=1) == labels))

@@ -1,0 +1,316 @@
+r"""One training loop for full-batch gradient descent, SGD and minibatch SGD.
+
+With ``batch_size = N`` an epoch is one gradient-descent step on the whole
+training set; with ``batch_size = 1`` it is plain stochastic gradient descent;
+anything in between is minibatch SGD.  Every step uses the batch gradient in
+matrix form (:func:`mlcore.mlp.batch_gradient`, :math:`\Delta^\top X`).
+
+The last partial batch
+----------------------
+When ``batch_size`` ``b`` does not divide ``N`` the last batch :math:`B_K` has
+:math:`r = N \bmod b` examples.  Write every step as
+:math:`\theta \leftarrow \theta - \eta\, s_k \sum_{n \in B_k} \nabla E_n`.
+For full batches :math:`s_k = 1/b` (reduction ``"mean"``) or :math:`1`
+(``"sum"``).  For the last batch:
+
+``"drop"``
+    it is skipped (each epoch makes :math:`\lfloor N/b \rfloor` steps).
+``"mean"``
+    it is treated as if it were full: its *mean* gradient gets the same step
+    as a full batch's, :math:`s_K = 1/r` (``"mean"``) or :math:`b/r` (``"sum"``).
+    Its :math:`r` examples therefore weigh :math:`b/r` times more than the others.
+``"weighted"``
+    every example weighs the same: :math:`s_K = s_k` of a full batch, i.e. the
+    mean gradient of the partial batch is scaled by :math:`r/b`.  Then, at fixed
+    parameters, the batch gradients :math:`g_k` of an epoch weighted by
+    :math:`|B_k|/N` average *exactly* to the full gradient,
+    :math:`\sum_k \frac{|B_k|}{N} g_k = \frac1N \sum_n \nabla E_n`.
+
+:func:`batch_schedule` returns these :math:`s_k` so the rule can be tested.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+
+from . import _checks
+from .mlp import backprop, batch_gradient, check_model, cost, forward
+from .params import _flatten
+
+__all__ = ["Batch", "History", "batch_schedule", "sgd_update", "train"]
+
+SHUFFLES = ("every_epoch", "once", "never")
+LAST_BATCH = ("drop", "mean", "weighted")
+RECORDS = ("epoch", "step")
+
+
+class Batch(NamedTuple):
+    """One step of an epoch: rows ``start:stop`` of the (shuffled) data.
+
+    Attributes
+    ----------
+    start, stop : int
+        Row slice of the epoch's example order.
+    scale : float
+        :math:`s_k`: the step is ``lr * scale * (sum of the per-example gradients)``.
+    """
+
+    start: int
+    stop: int
+    scale: float
+
+
+def batch_schedule(num_examples, batch_size, last_batch="mean", reduction="mean"):
+    r"""The batches of one epoch and the scale :math:`s_k` of each step.
+
+    Parameters
+    ----------
+    num_examples : int
+        :math:`N`.
+    batch_size : int
+        :math:`b`, with :math:`1 \le b \le N`.
+    last_batch : {"drop", "mean", "weighted"}, default "mean"
+        Treatment of a last partial batch (see the module docstring).
+    reduction : {"sum", "mean"}, default "mean"
+        Reduction of the cost; full batches get :math:`s = 1/b` or :math:`1`.
+
+    Returns
+    -------
+    list of Batch
+        ``(start, stop, scale)`` per step; ``sum over steps of scale * (stop - start)``
+        equals :math:`N s_{\text{full}}` in ``"weighted"`` mode.
+    """
+    N = _checks.positive_int(num_examples, "num_examples")
+    b = _checks.positive_int(batch_size, "batch_size", maximum=N)
+    _checks.choice(last_batch, LAST_BATCH, "last_batch")
+    _checks.choice(reduction, ("sum", "mean"), "reduction")
+    s_full = 1.0 / b if reduction == "mean" else 1.0
+    batches = [Batch(k, k + b, s_full) for k in range(0, N - b + 1, b)]
+    r = N % b
+    if r and last_batch == "mean":
+        batches.append(Batch(N - r, N, s_full * b / r))  # its mean gets a full step
+    elif r and last_batch == "weighted":
+        batches.append(Batch(N - r, N, s_full))  # every example weighs the same
+    return batches
+
+
+@dataclass
+class History:
+    r"""What :func:`train` records.
+
+    Attributes
+    ----------
+    step_loss : ndarray, shape (num_steps,)
+        Cost of each minibatch (with the chosen reduction) at the parameters
+        *before* that step's update.
+    epoch_loss : ndarray, shape (num_epochs + 1,)
+        Cost on the whole training set; entry 0 is before training, entry ``e``
+        after epoch ``e``.  Empty if ``track_epoch_loss=False``.
+    trajectory : ndarray, shape (T, P) or None
+        Flattened parameters (see :func:`mlcore.params.flatten_params`): the start,
+        then after every epoch (``record="epoch"``, ``T = num_epochs + 1``) or every
+        step (``record="step"``, ``T = num_steps + 1``); None if ``record=None``.
+    steps_per_epoch : int
+        Number of updates per epoch.
+    """
+
+    step_loss: np.ndarray
+    epoch_loss: np.ndarray
+    trajectory: np.ndarray | None = None
+    steps_per_epoch: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def sgd_update(params, grads, lr, *, velocity=None, momentum=0.0):
+    r"""One in-place (momentum) SGD update, :math:`\theta \leftarrow \theta - \eta\, g`.
+
+    With momentum :math:`\mu > 0` (heavy ball, as in PyTorch):
+    :math:`v \leftarrow \mu v + g,\ \theta \leftarrow \theta - \eta v`.
+
+    Parameters
+    ----------
+    params : list of dict
+        Parameters, updated in place.
+    grads : list of dict
+        Gradients shaped like ``params``.
+    lr : float
+        Learning rate :math:`\eta > 0`.
+    velocity : list of dict or None
+        Momentum buffers shaped like ``params`` (updated in place); required
+        when ``momentum > 0``.
+    momentum : float, default 0.0
+        :math:`\mu \in [0, 1)`.
+
+    Returns
+    -------
+    list of dict
+        ``params`` (the same object).
+    """
+    _, dtype = _checks.params(params)
+    _checks.params(grads, "grads")
+    if len(grads) != len(params) or any(
+        g["W"].shape != p["W"].shape for g, p in zip(grads, params, strict=False)
+    ):
+        raise ValueError("grads must have the same layer shapes as params")
+    lr = _checks.real(lr, "lr", positive=True)
+    momentum = _checks.real(momentum, "momentum", nonneg=True, below=1.0)
+    if momentum > 0 and velocity is None:
+        raise ValueError("velocity must be given (zeros_like_params(params)) when momentum > 0")
+    _sgd_update(params, grads, lr, velocity, momentum)
+    return params
+
+
+def _sgd_update(params, grads, lr, velocity, momentum):
+    if momentum > 0:
+        for v, g in zip(velocity, grads, strict=True):
+            v["W"] *= momentum
+            v["W"] += g["W"]
+            v["b"] *= momentum
+            v["b"] += g["b"]
+        grads = velocity
+    for p, g in zip(params, grads, strict=True):
+        p["W"] -= lr * g["W"]  # w_ij <- w_ij - lr * dE/dw_ij
+        p["b"] -= lr * g["b"]
+
+
+def train(
+    params,
+    X,
+    Y,
+    *,
+    activations="tanh",
+    loss="squared_error",
+    reduction="mean",
+    lr,
+    num_epochs,
+    batch_size=None,
+    shuffle="every_epoch",
+    last_batch="mean",
+    momentum=0.0,
+    rng=None,
+    record=None,
+    track_epoch_loss=True,
+):
+    r"""Train by gradient descent: full batch, SGD or minibatch SGD, one loop.
+
+    Each epoch visits the examples in an order (shuffled or not), cuts it into
+    batches of ``batch_size`` rows and for each batch :math:`B_k` makes the step
+
+    .. math::
+
+        \theta \leftarrow \theta - \eta\, s_k \sum_{n \in B_k} \nabla E_n,
+        \qquad
+        \sum_{n \in B_k} \frac{\partial E_n}{\partial W^{(l)}} = \Delta_k^{(l)\top} X_k^{(l)},
+
+    where :math:`s_k = 1/|B_k|` (reduction ``"mean"``) or :math:`1` (``"sum"``),
+    except for the last partial batch (see ``last_batch``).
+
+    Parameters
+    ----------
+    params : list of dict
+        Initial parameters (not modified; training works on a copy).
+    X : array_like, shape (N, n_0)
+        Training inputs.
+    Y : array_like
+        Training targets (see :func:`mlcore.mlp.check_model`).
+    activations : str or sequence of str, default "tanh"
+        See :func:`mlcore.mlp.resolve_activations`.
+    loss : {"squared_error", "softmax_cross_entropy"}, default "squared_error"
+        Per-example loss.
+    reduction : {"sum", "mean"}, default "mean"
+        Reduction of each batch's cost.
+    lr : float
+        Learning rate :math:`\eta > 0`.
+    num_epochs : int
+        Number of passes over the data, ``>= 1``.
+    batch_size : int or None, default None
+        ``1 <= batch_size <= N``; None means ``N`` (full-batch gradient descent).
+    shuffle : {"every_epoch", "once", "never"}, default "every_epoch"
+        Reshuffle the order each epoch, shuffle it once before training, or keep
+        the given order.  Shuffling needs ``rng``.
+    last_batch : {"drop", "mean", "weighted"}, default "mean"
+        Last partial batch: skip it; step with its mean gradient as if it were
+        full; or weight it by its size so that every example counts equally and
+        an epoch's batch gradients average exactly to the full gradient.
+    momentum : float, default 0.0
+        Heavy-ball momentum :math:`\mu \in [0, 1)`; 0 is plain SGD.
+    rng : numpy.random.Generator or None
+        Required unless ``shuffle="never"``.
+    record : {None, "epoch", "step"}, default None
+        Store the flattened parameters after every epoch or step (trajectories).
+    track_epoch_loss : bool, default True
+        Evaluate the full training-set cost before training and after each epoch.
+
+    Returns
+    -------
+    params : list of dict
+        Trained parameters (new arrays).
+    history : History
+        Step and epoch losses and the optional trajectory.
+    """
+    params, dtype = _checks.params(params)
+    X, Y = check_model(params, X, Y, activations, loss, reduction)
+    N = X.shape[0]
+    lr = _checks.real(lr, "lr", positive=True)
+    num_epochs = _checks.positive_int(num_epochs, "num_epochs")
+    batch_size = N if batch_size is None else _checks.positive_int(batch_size, "batch_size")
+    if batch_size > N:
+        raise ValueError(
+            f"batch_size must be <= N = {N} (the number of rows of X); got {batch_size}"
+        )
+    _checks.choice(shuffle, SHUFFLES, "shuffle")
+    momentum = _checks.real(momentum, "momentum", nonneg=True, below=1.0)
+    if shuffle != "never":
+        if rng is None:
+            raise ValueError(f"rng is required when shuffle={shuffle!r}; got None")
+        _checks.rng(rng)
+    if record is not None:
+        _checks.choice(record, RECORDS, "record")
+    schedule = batch_schedule(N, batch_size, last_batch, reduction)
+    return _train(
+        params, X, Y, activations, loss, reduction,
+        lr, num_epochs, schedule, shuffle, momentum, rng, record, track_epoch_loss,
+    )  # fmt: skip
+
+
+def _train(params, X, Y, activations, loss, reduction, lr, num_epochs, schedule, shuffle,
+           momentum, rng, record, track_epoch_loss):  # fmt: skip
+    params = [{"W": p["W"].copy(), "b": p["b"].copy()} for p in params]
+    velocity = [{"W": np.zeros_like(p["W"]), "b": np.zeros_like(p["b"])} for p in params]
+    steps = len(schedule)
+    step_loss = np.empty(num_epochs * steps)
+    epoch_loss = [cost(params, X, Y, activations, loss, reduction, check=False)]
+    trajectory = [_flatten(params)] if record else None
+    Xs, Ys = X, Y
+    t = 0
+    for epoch in range(num_epochs):
+        if shuffle == "every_epoch" or (shuffle == "once" and epoch == 0):
+            order = rng.permutation(X.shape[0])
+            Xs, Ys = X[order], Y[order]
+        for start, stop, s in schedule:
+            Xb, Yb = Xs[start:stop], Ys[start:stop]  # views: no copies
+            _, cache = forward(params, Xb, activations, check=False)
+            # deltas scaled by s: the gradient below is s * sum_n grad E_n
+            Deltas, E_n = backprop(
+                params, cache, Yb, activations, loss, scale=s, return_losses=True, check=False
+            )
+            grads = batch_gradient(cache, Deltas)  # Delta^T X per layer
+            _sgd_update(params, grads, lr, velocity, momentum)
+            step_loss[t] = E_n.sum() if reduction == "sum" else E_n.mean()
+            t += 1
+            if record == "step":
+                trajectory.append(_flatten(params))
+        if track_epoch_loss:
+            epoch_loss.append(cost(params, X, Y, activations, loss, reduction, check=False))
+        if record == "epoch":
+            trajectory.append(_flatten(params))
+    history = History(
+        step_loss=step_loss,
+        epoch_loss=np.array(epoch_loss if track_epoch_loss else []),
+        trajectory=None if trajectory is None else np.array(trajectory),
+        steps_per_epoch=steps,
+    )
+    return params, history
