@@ -1,0 +1,47 @@
+"""Fixtures shared by the book tests, and the check that nbval sees every notebook."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from book_support import REPO, build_book, toc_notebooks
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Fail the run if a notebook listed in ``_toc.yml`` was not collected by nbval.
+
+    Only applies when the whole ``book/`` folder was asked for (a plain ``pytest``).
+    """
+    asked = [Path(a.split("::")[0]).resolve() for a in config.args]
+    book = (REPO / "book").resolve()
+    if not any(book == a or book.is_relative_to(a) for a in asked):
+        return
+    collected = {Path(str(item.fspath)).resolve() for item in items}
+    missing = [nb for nb in toc_notebooks() if nb.resolve() not in collected]
+    if missing:
+        names = ", ".join(str(nb.relative_to(REPO)) for nb in missing)
+        raise pytest.UsageError(f"nbval did not collect these notebooks from _toc.yml: {names}")
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory) -> Path:
+    """Build the book once per test session (warnings are errors); return the HTML folder."""
+    out = tmp_path_factory.mktemp("book")
+    result = build_book(out)
+    log = result.stdout + result.stderr
+    if result.returncode != 0:
+        pytest.fail(f"jupyter-book build -W failed ({result.returncode}):\n{log[-6000:]}")
+    html = out / "_build" / "html"
+    assert (html / "index.html").exists(), log[-3000:]
+    html.joinpath("_build.log").write_text(log)
+    return html
+
+
+def chromium_path() -> str | None:
+    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if os.path.exists(candidate):
+            return candidate
+    return None

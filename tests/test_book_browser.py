@@ -1,0 +1,148 @@
+"""Open every built page in headless Chromium, served from 127.0.0.1, as a reader would.
+
+Checks: math is typeset (no raw TeX left), every image loads, no console error, no
+request leaves 127.0.0.1, and precomputed interactive figures respond to their controls.
+Without Chromium these tests skip, except in CI (``CI=true``), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from book_support import REPO, StaticServer, toc_sources
+from conftest import chromium_path
+
+pytestmark = [pytest.mark.book, pytest.mark.browser]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+PAGES = [s.relative_to(REPO).with_suffix(".html").as_posix() for s in toc_sources()]
+
+# After MathJax has run, typeset math lives in <mjx-container>; raw TeX left in the
+# text (outside code) means a formula was not rendered.
+RAW_TEX_JS = r"""
+() => {
+  const walker = document.createTreeWalker(document.querySelector('main') || document.body,
+                                           NodeFilter.SHOW_TEXT);
+  const bad = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (n.parentElement.closest('pre, code, script, style, mjx-container, .highlight, textarea'))
+      continue;
+    const t = n.textContent;
+    const raw = /\\\(|\\\)|\\\[|\\\]|\$\$|\\begin\{|\\frac|\\partial/;
+    if (raw.test(t)) bad.push(t.trim().slice(0, 80));
+  }
+  return bad;
+}
+"""
+
+BROKEN_IMAGES_JS = """
+() => Array.from(document.images)
+  .filter(img => !(img.complete && img.naturalWidth > 0))
+  .map(img => img.src.slice(0, 100))
+"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    exe = chromium_path()
+    if exe is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is required in CI: apt-get install chromium")
+        pytest.skip("headless Chromium not found (Debian: apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip("playwright is not installed (pip install -r requirements-dev.txt)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def site(built_book: Path):
+    with StaticServer(built_book) as server:
+        yield server.url
+
+
+def open_page(browser, url: str):
+    """Open a page, recording console errors and every request's URL."""
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    record = {"errors": [], "requests": []}
+    page.on("console", lambda m: m.type == "error" and record["errors"].append(m.text))
+    page.on("pageerror", lambda e: record["errors"].append(str(e)))
+    page.on("request", lambda r: record["requests"].append(r.url))
+    page.on("requestfailed", lambda r: record["errors"].append(f"failed: {r.url}"))
+    page.on(
+        "response",
+        lambda r: r.status >= 400 and record["errors"].append(f"HTTP {r.status}: {r.url}"),
+    )
+    page.goto(url, wait_until="load")
+    page.wait_for_load_state("networkidle")
+    if page.evaluate("() => typeof window.MathJax !== 'undefined'"):
+        page.wait_for_function(
+            "() => window.MathJax.startup && window.MathJax.startup.promise "
+            "&& window.MathJax.startup.document && "
+            "window.MathJax.startup.document.processed !== undefined",
+            timeout=30_000,
+        )
+        page.evaluate("() => window.MathJax.startup.promise")
+    return page, record
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_renders_offline(browser, site, path):
+    page, record = open_page(browser, f"{site}/{path}")
+    try:
+        raw = page.evaluate(RAW_TEX_JS)
+        assert not raw, f"raw TeX left on the page: {raw}"
+        broken = page.evaluate(BROKEN_IMAGES_JS)
+        assert not broken, f"images that did not load: {broken}"
+        outside = [
+            u
+            for u in record["requests"]
+            if not u.startswith(("http://127.0.0.1", "data:", "blob:"))
+        ]
+        assert not outside, f"requests leaving the site: {outside}"
+        assert not record["errors"], "console errors:\n" + "\n".join(record["errors"])
+    finally:
+        page.close()
+
+
+def test_math_is_typeset_somewhere(browser, site):
+    page, _ = open_page(browser, f"{site}/book/intro.html")
+    try:
+        assert page.locator("mjx-container").count() > 0
+    finally:
+        page.close()
+
+
+def test_widget_state_renders(browser, site):
+    """Stored widget state is rendered by the local html-manager (no kernel needed)."""
+    pages = [p for p in PAGES if (REPO / p).with_suffix(".ipynb").exists()]
+    rendered = 0
+    for path in pages:
+        page, record = open_page(browser, f"{site}/{path}")
+        try:
+            if page.locator("script[type='application/vnd.jupyter.widget-state+json']").count():
+                page.wait_for_selector(".widget-slider, .jupyter-widgets", timeout=15_000)
+                rendered += 1
+            assert not record["errors"], "\n".join(record["errors"])
+        finally:
+            page.close()
+    assert rendered > 0, "no page with stored widget state was found"

@@ -1,0 +1,59 @@
+"""The table of contents and the notebooks on disk agree, and each notebook is set up alike."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from book_support import REPO, config, notebooks_on_disk, toc_notebooks, toc_sources
+
+
+def test_every_toc_entry_exists():
+    missing = [str(p.relative_to(REPO)) for p in toc_sources() if not p.exists()]
+    assert not missing, f"_toc.yml lists files that do not exist: {missing}"
+
+
+def test_every_notebook_is_in_the_toc():
+    listed = {p.resolve() for p in toc_notebooks()}
+    extra = [str(p.relative_to(REPO)) for p in notebooks_on_disk() if p.resolve() not in listed]
+    assert not extra, f"notebooks not listed in _toc.yml (so neither built nor read): {extra}"
+
+
+def colab_setup_source() -> str:
+    """The first code cell every notebook must have: install mlcore, on Colab only."""
+    url = config()["repository"]["url"]
+    branch = config()["repository"]["branch"]
+    return (
+        "# On Colab, which does not clone the repository, install the book's package.\n"
+        "# Everywhere else (locally, on Binder) this cell does nothing.\n"
+        "import sys\n"
+        "\n"
+        'if "google.colab" in sys.modules:\n'
+        f'    %pip install --quiet "mlcore @ git+{url}@{branch}"'
+    )
+
+
+@pytest.mark.parametrize("notebook", toc_notebooks(), ids=lambda p: p.name)
+def test_first_code_cell_installs_mlcore_on_colab_only(notebook):
+    nb = json.loads(notebook.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert code, f"{notebook.name} has no code cell"
+    first = code[0]
+    assert "".join(first["source"]) == colab_setup_source()
+    assert first.get("outputs") == [], "the set-up cell must be silent outside Colab"
+    assert "remove-cell" in first.get("metadata", {}).get("tags", [])
+
+
+@pytest.mark.parametrize("notebook", toc_notebooks(), ids=lambda p: p.name)
+def test_notebook_hygiene(notebook):
+    """Python 3 kernel, no visible nbval comments, no untrusted-by-design state."""
+    nb = json.loads(notebook.read_text())
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    for cell in nb["cells"]:
+        source = "".join(cell["source"])
+        assert "NBVAL_" not in source, "use the cell tag nbval-ignore-output, not a comment"
+        if cell["cell_type"] == "code":
+            assert cell.get("execution_count") is not None or not cell.get("outputs"), (
+                f"{notebook.name}: a cell has outputs but was never executed"
+            )
