@@ -85,3 +85,28 @@ class StaticServer:
     def __exit__(self, *exc):
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def open_page(browser, url: str):
+    """Open a page, recording console errors and every request's URL."""
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    record = {"errors": [], "requests": []}
+    page.on("console", lambda m: m.type == "error" and record["errors"].append(m.text))
+    page.on("pageerror", lambda e: record["errors"].append(str(e)))
+    page.on("request", lambda r: record["requests"].append(r.url))
+    page.on("requestfailed", lambda r: record["errors"].append(f"failed: {r.url}"))
+    page.on(
+        "response",
+        lambda r: r.status >= 400 and record["errors"].append(f"HTTP {r.status}: {r.url}"),
+    )
+    page.goto(url, wait_until="load")
+    page.wait_for_load_state("networkidle")
+    if page.evaluate("() => typeof window.MathJax !== 'undefined'"):
+        page.wait_for_function(
+            "() => window.MathJax.startup && window.MathJax.startup.promise "
+            "&& window.MathJax.startup.document && "
+            "window.MathJax.startup.document.processed !== undefined",
+            timeout=30_000,
+        )
+        page.evaluate("() => window.MathJax.startup.promise")
+    return page, record

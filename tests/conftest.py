@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from book_support import REPO, build_book, toc_notebooks
+from book_support import REPO, StaticServer, build_book, toc_notebooks
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -45,3 +45,40 @@ def chromium_path() -> str | None:
         if os.path.exists(candidate):
             return candidate
     return None
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    exe = chromium_path()
+    if exe is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is required in CI: apt-get install chromium")
+        pytest.skip("headless Chromium not found (Debian: apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip("playwright is not installed (pip install -r requirements-dev.txt)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def site(built_book: Path):
+    with StaticServer(built_book) as server:
+        yield server.url

@@ -7,26 +7,11 @@ Without Chromium these tests skip, except in CI (``CI=true``), where they fail.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-from book_support import REPO, StaticServer, toc_sources
-from conftest import chromium_path
+from book_support import REPO, open_page, toc_sources
 
 pytestmark = [pytest.mark.book, pytest.mark.browser]
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 
 PAGES = [s.relative_to(REPO).with_suffix(".html").as_posix() for s in toc_sources()]
 
@@ -53,56 +38,6 @@ BROKEN_IMAGES_JS = """
   .filter(img => !(img.complete && img.naturalWidth > 0))
   .map(img => img.src.slice(0, 100))
 """
-
-
-@pytest.fixture(scope="module")
-def browser():
-    exe = chromium_path()
-    if exe is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is required in CI: apt-get install chromium")
-        pytest.skip("headless Chromium not found (Debian: apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip("playwright is not installed (pip install -r requirements-dev.txt)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def site(built_book: Path):
-    with StaticServer(built_book) as server:
-        yield server.url
-
-
-def open_page(browser, url: str):
-    """Open a page, recording console errors and every request's URL."""
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
-    record = {"errors": [], "requests": []}
-    page.on("console", lambda m: m.type == "error" and record["errors"].append(m.text))
-    page.on("pageerror", lambda e: record["errors"].append(str(e)))
-    page.on("request", lambda r: record["requests"].append(r.url))
-    page.on("requestfailed", lambda r: record["errors"].append(f"failed: {r.url}"))
-    page.on(
-        "response",
-        lambda r: r.status >= 400 and record["errors"].append(f"HTTP {r.status}: {r.url}"),
-    )
-    page.goto(url, wait_until="load")
-    page.wait_for_load_state("networkidle")
-    if page.evaluate("() => typeof window.MathJax !== 'undefined'"):
-        page.wait_for_function(
-            "() => window.MathJax.startup && window.MathJax.startup.promise "
-            "&& window.MathJax.startup.document && "
-            "window.MathJax.startup.document.processed !== undefined",
-            timeout=30_000,
-        )
-        page.evaluate("() => window.MathJax.startup.promise")
-    return page, record
 
 
 @pytest.mark.parametrize("path", PAGES)
