@@ -4,6 +4,7 @@ The public API in one place; see :mod:`mlcore.mlp` for the notation.
 """
 
 from .activations import ACTIVATIONS
+from .averaging import AveragingHistory, average_params, average_weights, split_indices
 from .data import (
     least_squares,
     load_digits,
@@ -13,6 +14,7 @@ from .data import (
     make_spirals,
     standardize,
 )
+from .gradcheck import GradCheck, gradient_check, numerical_gradient, relative_error
 from .losses import (
     LOSSES,
     REDUCTIONS,
@@ -50,6 +52,14 @@ from .params import (
     unflatten_params,
     zeros_like_params,
 )
+from .stats import (
+    MinibatchStats,
+    gradient_noise_trace,
+    minibatch_gradient_stats,
+    per_example_gradient_covariance,
+    per_example_gradient_matrix,
+    predicted_minibatch_trace,
+)
 from .train import Batch, History, batch_schedule, sgd_update, train
 
 __version__ = "0.1.0"
@@ -58,10 +68,15 @@ __all__ = [
     "ACTIVATIONS",
     "LOSSES",
     "REDUCTIONS",
+    "AveragingHistory",
     "Batch",
     "Cache",
+    "GradCheck",
     "History",
+    "MinibatchStats",
     "accuracy",
+    "average_params",
+    "average_weights",
     "backprop",
     "backward",
     "batch_gradient",
@@ -73,6 +88,8 @@ __all__ = [
     "flatten_params",
     "forward",
     "gradient",
+    "gradient_check",
+    "gradient_noise_trace",
     "init_params",
     "input_gradient",
     "least_squares",
@@ -82,17 +99,24 @@ __all__ = [
     "make_linear_regression",
     "make_moons",
     "make_spirals",
+    "minibatch_gradient_stats",
     "num_params",
+    "numerical_gradient",
     "one_hot",
     "per_example_grad_norms",
+    "per_example_gradient_covariance",
+    "per_example_gradient_matrix",
     "per_example_gradients",
     "predict",
+    "predicted_minibatch_trace",
     "reduce",
+    "relative_error",
     "resolve_activations",
     "sgd_update",
     "softmax",
     "softmax_cross_entropy",
     "softmax_cross_entropy_grad",
+    "split_indices",
     "squared_error",
     "squared_error_grad",
     "standardize",

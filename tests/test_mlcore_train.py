@@ -133,9 +133,8 @@ def test_federated_rounds_reduce_cost():
     np.testing.assert_allclose(mc.flatten_params(avg2), 0.75 * mc.flatten_params(avg))
 
 
-def test_linear_model_weight_averaging_equals_gd_for_any_local_steps_in_one_example_limit():
-    """For a linear model the per-example GD maps are affine; averaging is still not GD
-    after several steps, because each copy's step size depends on its own data."""
+def test_weight_averaging_one_step_equals_train_gd_epoch_linear_model():
+    """One example per copy, one local step: the same as one full-batch epoch of train()."""
     rng = np.random.default_rng(1)
     X, y, _ = mc.make_line(8, rng)
     params = mc.init_params([1, 1], rng, init="zeros")
@@ -175,7 +174,8 @@ def test_noise_trace_identities():
     st = mc.minibatch_gradient_stats(params, X, y, batch_size=30, num_draws=5, rng=rng, **kw)
     assert st.cov_trace < 1e-25 and st.predicted_cov_trace == 0.0
     np.testing.assert_allclose(
-        mc.predicted_minibatch_trace(t, 30, np.array([1, 2, 30]), replace=True), t / [1, 2, 30]
+        mc.predicted_minibatch_trace(t, 30, np.array([1, 2, 30]), replace=True),
+        t / np.array([1, 2, 30]),
     )
 
 

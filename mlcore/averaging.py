@@ -1,0 +1,243 @@
+r"""Weight averaging: train copies on subsets, then average their parameters.
+
+This is the "average the weights at the end" alternative to gradient
+averaging, and, repeated for several rounds, federated averaging (FedAvg).
+From the same start :math:`\theta_0`, copy :math:`k` trains on its subset
+:math:`S_k` (:math:`n_k` examples, down to one each) for ``local_steps``
+full-batch gradient-descent steps on its own cost :math:`E_{S_k}`; then
+
+.. math::
+
+    \bar\theta = \sum_k w_k\, \theta_k, \qquad
+    w_k = \frac{n_k}{N} \ (\text{size}) \quad\text{or}\quad w_k = \frac1K \ (\text{uniform}).
+
+With **one** local step and reduction ``"mean"``, size weights give exactly
+one gradient-descent step with the averaged gradient,
+:math:`\bar\theta = \theta_0 - \eta \sum_k \frac{n_k}{N} \nabla E_{S_k}(\theta_0)
+= \theta_0 - \eta \nabla E(\theta_0)`; with more local steps the copies drift
+apart and the two procedures differ (the comparison the book makes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _checks
+from .mlp import backward, check_model, cost, forward
+from .params import _flatten
+from .train import _sgd_update
+
+__all__ = ["AveragingHistory", "average_params", "average_weights", "split_indices"]
+
+WEIGHTINGS = ("size", "uniform")
+
+
+def average_params(params_list, weights=None):
+    r"""Weighted average of several parameter sets, :math:`\bar\theta = \sum_k w_k \theta_k`.
+
+    Parameters
+    ----------
+    params_list : sequence of list of dict
+        :math:`K \ge 1` parameter sets with identical shapes.
+    weights : array_like, shape (K,), optional
+        Non-negative weights, normalised to sum to 1; default uniform :math:`1/K`.
+
+    Returns
+    -------
+    list of dict
+        The averaged parameters (new arrays).
+    """
+    if not isinstance(params_list, (list, tuple)) or len(params_list) == 0:
+        raise ValueError(
+            f"params_list must be a non-empty list of parameter lists; got {params_list!r:.60}"
+        )
+    first, _ = _checks.params(params_list[0], "params_list[0]")
+    for k, p in enumerate(params_list[1:], start=1):
+        _checks.params(p, f"params_list[{k}]")
+        if len(p) != len(first) or any(
+            a["W"].shape != b["W"].shape for a, b in zip(p, first, strict=False)
+        ):
+            raise ValueError(f"params_list[{k}] must have the layer shapes of params_list[0]")
+    K = len(params_list)
+    w = _weights(weights, K)
+    return _average(params_list, w)
+
+
+def _weights(weights, K):
+    if weights is None:
+        return np.full(K, 1.0 / K)
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (K,):
+        raise ValueError(f"weights must have shape ({K},) (one per parameter set); got {w.shape}")
+    _checks.finite(w, "weights")
+    if (w < 0).any() or w.sum() <= 0:
+        raise ValueError(f"weights must be non-negative with a positive sum; got {w}")
+    return w / w.sum()
+
+
+def _average(params_list, w):
+    out = []
+    for layers in zip(*params_list, strict=True):
+        out.append(
+            {key: sum(wk * layer[key] for wk, layer in zip(w, layers, strict=True))
+             for key in ("W", "b")}
+        )  # fmt: skip
+    dtype = params_list[0][0]["W"].dtype
+    return [{"W": p["W"].astype(dtype), "b": p["b"].astype(dtype)} for p in out]
+
+
+def split_indices(num_examples, num_subsets, rng=None):
+    """Split ``range(N)`` into ``num_subsets`` near-equal parts (shuffled if ``rng``).
+
+    Parameters
+    ----------
+    num_examples : int
+        :math:`N`.
+    num_subsets : int
+        :math:`K`, ``1 <= K <= N``; ``K = N`` gives one example per subset.
+    rng : numpy.random.Generator, optional
+        If given, the examples are permuted before splitting.
+
+    Returns
+    -------
+    list of ndarray of int
+        :math:`K` disjoint index arrays covering ``range(N)``; sizes differ by at most 1.
+    """
+    N = _checks.positive_int(num_examples, "num_examples")
+    K = _checks.positive_int(num_subsets, "num_subsets", maximum=N)
+    order = np.arange(N) if rng is None else _checks.rng(rng).permutation(N)
+    return np.array_split(order, K)
+
+
+@dataclass
+class AveragingHistory:
+    r"""What :func:`average_weights` records.
+
+    Attributes
+    ----------
+    round_loss : ndarray, shape (rounds + 1,)
+        Cost on the whole training set at the start and after each round.
+    trajectory : ndarray, shape (rounds + 1, P)
+        Flattened averaged parameters at the start and after each round.
+    subsets : list of ndarray
+        The index sets used.
+    """
+
+    round_loss: np.ndarray
+    trajectory: np.ndarray
+    subsets: list
+
+
+def average_weights(
+    params,
+    X,
+    Y,
+    *,
+    activations="tanh",
+    loss="squared_error",
+    reduction="mean",
+    lr,
+    local_steps=1,
+    num_subsets=None,
+    subsets=None,
+    rounds=1,
+    weighting="size",
+    rng=None,
+):
+    r"""Train copies independently on subsets, average their weights; repeat for rounds.
+
+    Each round starts every copy from the current average :math:`\bar\theta`,
+    makes ``local_steps`` gradient-descent steps on its subset's cost, and
+    averages the results with weights :math:`w_k` (module docstring).
+
+    Parameters
+    ----------
+    params : list of dict
+        Common starting point :math:`\theta_0` (not modified).
+    X : array_like, shape (N, n_0)
+        Training inputs.
+    Y : array_like
+        Training targets (see :func:`mlcore.mlp.check_model`).
+    activations : str or sequence of str, default "tanh"
+        See :func:`mlcore.mlp.resolve_activations`.
+    loss : {"squared_error", "softmax_cross_entropy"}, default "squared_error"
+        Per-example loss.
+    reduction : {"sum", "mean"}, default "mean"
+        Reduction of each subset's cost :math:`E_{S_k}`.
+    lr : float
+        Local learning rate :math:`\eta > 0`.
+    local_steps : int, default 1
+        :math:`k \ge 1` local full-batch steps per round.
+    num_subsets : int, optional
+        Split the data into this many near-equal subsets (``N`` = one example
+        each); shuffled first if ``rng`` is given.  Default ``N``.
+    subsets : sequence of array_like of int, optional
+        Explicit non-empty index sets (instead of ``num_subsets``).
+    rounds : int, default 1
+        Number of train-then-average rounds (``> 1`` is federated averaging).
+    weighting : {"size", "uniform"}, default "size"
+        :math:`w_k = n_k/N` or :math:`1/K`.
+    rng : numpy.random.Generator, optional
+        Used only to shuffle before splitting with ``num_subsets``.
+
+    Returns
+    -------
+    params : list of dict
+        The averaged parameters after the last round.
+    history : AveragingHistory
+        Full training-set cost and averaged parameters per round.
+    """
+    params, _ = _checks.params(params)
+    X, Y = check_model(params, X, Y, activations, loss, reduction)
+    N = X.shape[0]
+    lr = _checks.real(lr, "lr", positive=True)
+    local_steps = _checks.positive_int(local_steps, "local_steps")
+    rounds = _checks.positive_int(rounds, "rounds")
+    _checks.choice(weighting, WEIGHTINGS, "weighting")
+    if subsets is not None and num_subsets is not None:
+        raise ValueError("give either num_subsets or subsets, not both")
+    if subsets is None:
+        subsets = split_indices(N, N if num_subsets is None else num_subsets, rng)
+    else:
+        subsets = _check_subsets(subsets, N)
+    sizes = np.array([len(s) for s in subsets], dtype=np.float64)
+    w = sizes / sizes.sum() if weighting == "size" else np.full(len(subsets), 1 / len(subsets))
+    data = [(X[s], Y[s]) for s in subsets]
+
+    theta = [{"W": p["W"].copy(), "b": p["b"].copy()} for p in params]
+    round_loss = [cost(theta, X, Y, activations, loss, reduction, check=False)]
+    trajectory = [_flatten(theta)]
+    for _ in range(rounds):
+        copies = []
+        for X_k, Y_k in data:  # each copy trains on its own subset only
+            theta_k = [{"W": p["W"].copy(), "b": p["b"].copy()} for p in theta]
+            for _ in range(local_steps):
+                _, cache = forward(theta_k, X_k, activations, check=False)
+                grads = backward(theta_k, cache, Y_k, activations, loss, reduction, check=False)
+                _sgd_update(theta_k, grads, lr, None, 0.0)
+            copies.append(theta_k)
+        theta = _average(copies, w)  # average the weights, not the gradients
+        round_loss.append(cost(theta, X, Y, activations, loss, reduction, check=False))
+        trajectory.append(_flatten(theta))
+    return theta, AveragingHistory(np.array(round_loss), np.array(trajectory), list(subsets))
+
+
+def _check_subsets(subsets, N):
+    if not isinstance(subsets, (list, tuple)) or len(subsets) == 0:
+        raise ValueError(f"subsets must be a non-empty list of index arrays; got {subsets!r:.60}")
+    out = []
+    for k, s in enumerate(subsets):
+        s = np.asarray(s)
+        if not np.issubdtype(s.dtype, np.integer) or s.ndim != 1 or s.size == 0:
+            raise ValueError(
+                f"subsets[{k}] must be a non-empty 1-D integer index array; "
+                f"got dtype {s.dtype}, shape {s.shape}"
+            )
+        if s.min() < 0 or s.max() >= N:
+            raise ValueError(
+                f"subsets[{k}] must index rows in [0, {N}); got values in [{s.min()}, {s.max()}]"
+            )
+        out.append(s.astype(np.intp))
+    return out
