@@ -31,7 +31,8 @@ For full batches :math:`s_k = 1/b` (reduction ``"mean"``) or :math:`1`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -115,13 +116,16 @@ class History:
         step (``record="step"``, ``T = num_steps + 1``); None if ``record=None``.
     steps_per_epoch : int
         Number of updates per epoch.
+    diverged : bool
+        True if training stopped early because the cost became NaN or infinite
+        (only with ``on_divergence="stop"``; the arrays then end at that point).
     """
 
     step_loss: np.ndarray
     epoch_loss: np.ndarray
     trajectory: np.ndarray | None = None
     steps_per_epoch: int = 0
-    extra: dict = field(default_factory=dict)
+    diverged: bool = False
 
 
 def sgd_update(params, grads, lr, *, velocity=None, momentum=0.0):
@@ -193,6 +197,7 @@ def train(
     rng=None,
     record=None,
     track_epoch_loss=True,
+    on_divergence="raise",
 ):
     r"""Train by gradient descent: full batch, SGD or minibatch SGD, one loop.
 
@@ -243,6 +248,10 @@ def train(
         Store the flattened parameters after every epoch or step (trajectories).
     track_epoch_loss : bool, default True
         Evaluate the full training-set cost before training and after each epoch.
+    on_divergence : {"raise", "stop"}, default "raise"
+        If a cost becomes NaN or infinite (too large a learning rate), raise
+        :class:`FloatingPointError`, or stop and return the history so far
+        with ``history.diverged = True``.  Never a silent NaN.
 
     Returns
     -------
@@ -250,6 +259,11 @@ def train(
         Trained parameters (new arrays).
     history : History
         Step and epoch losses and the optional trajectory.
+
+    Raises
+    ------
+    FloatingPointError
+        If the cost becomes NaN/inf and ``on_divergence="raise"``.
     """
     params, dtype = _checks.params(params)
     X, Y = check_model(params, X, Y, activations, loss, reduction)
@@ -269,48 +283,74 @@ def train(
         _checks.rng(rng)
     if record is not None:
         _checks.choice(record, RECORDS, "record")
+    _checks.choice(on_divergence, ("raise", "stop"), "on_divergence")
     schedule = batch_schedule(N, batch_size, last_batch, reduction)
     return _train(
         params, X, Y, activations, loss, reduction,
         lr, num_epochs, schedule, shuffle, momentum, rng, record, track_epoch_loss,
+        on_divergence,
     )  # fmt: skip
 
 
 def _train(params, X, Y, activations, loss, reduction, lr, num_epochs, schedule, shuffle,
-           momentum, rng, record, track_epoch_loss):  # fmt: skip
+           momentum, rng, record, track_epoch_loss, on_divergence):  # fmt: skip
     params = [{"W": p["W"].copy(), "b": p["b"].copy()} for p in params]
     velocity = [{"W": np.zeros_like(p["W"]), "b": np.zeros_like(p["b"])} for p in params]
     steps = len(schedule)
     step_loss = np.empty(num_epochs * steps)
     epoch_loss = [cost(params, X, Y, activations, loss, reduction, check=False)]
+    if not track_epoch_loss:
+        epoch_loss = []
     trajectory = [_flatten(params)] if record else None
     Xs, Ys = X, Y
     t = 0
-    for epoch in range(num_epochs):
-        if shuffle == "every_epoch" or (shuffle == "once" and epoch == 0):
-            order = rng.permutation(X.shape[0])
-            Xs, Ys = X[order], Y[order]
-        for start, stop, s in schedule:
-            Xb, Yb = Xs[start:stop], Ys[start:stop]  # views: no copies
-            _, cache = forward(params, Xb, activations, check=False)
-            # deltas scaled by s: the gradient below is s * sum_n grad E_n
-            Deltas, E_n = backprop(
-                params, cache, Yb, activations, loss, scale=s, return_losses=True, check=False
-            )
-            grads = batch_gradient(cache, Deltas)  # Delta^T X per layer
-            _sgd_update(params, grads, lr, velocity, momentum)
-            step_loss[t] = E_n.sum() if reduction == "sum" else E_n.mean()
-            t += 1
-            if record == "step":
+    diverged = False
+    with np.errstate(over="ignore", invalid="ignore"):  # non-finite costs are checked below
+        for epoch in range(num_epochs):
+            if shuffle == "every_epoch" or (shuffle == "once" and epoch == 0):
+                order = rng.permutation(X.shape[0])
+                Xs, Ys = X[order], Y[order]
+            for start, stop, s in schedule:
+                Xb, Yb = Xs[start:stop], Ys[start:stop]  # views: no copies
+                _, cache = forward(params, Xb, activations, check=False)
+                # deltas scaled by s: the gradient below is s * sum_n grad E_n
+                Deltas, E_n = backprop(
+                    params, cache, Yb, activations, loss, scale=s, return_losses=True, check=False
+                )
+                E = step_loss[t] = E_n.sum() if reduction == "sum" else E_n.mean()
+                t += 1
+                if not math.isfinite(E):
+                    diverged = _diverged(on_divergence, lr, epoch, t - 1, E)
+                    break
+                grads = batch_gradient(cache, Deltas)  # Delta^T X per layer
+                _sgd_update(params, grads, lr, velocity, momentum)
+                if record == "step":
+                    trajectory.append(_flatten(params))
+            if not diverged and track_epoch_loss:
+                E = cost(params, X, Y, activations, loss, reduction, check=False)
+                epoch_loss.append(E)
+                if not math.isfinite(E):
+                    diverged = _diverged(on_divergence, lr, epoch, t - 1, E)
+            if diverged:
+                break
+            if record == "epoch":
                 trajectory.append(_flatten(params))
-        if track_epoch_loss:
-            epoch_loss.append(cost(params, X, Y, activations, loss, reduction, check=False))
-        if record == "epoch":
-            trajectory.append(_flatten(params))
+        if not diverged and not np.isfinite(_flatten(params)).all():
+            diverged = _diverged(on_divergence, lr, num_epochs - 1, t - 1, "non-finite parameters")
     history = History(
-        step_loss=step_loss,
-        epoch_loss=np.array(epoch_loss if track_epoch_loss else []),
+        step_loss=step_loss[:t],
+        epoch_loss=np.array(epoch_loss),
         trajectory=None if trajectory is None else np.array(trajectory),
         steps_per_epoch=steps,
+        diverged=diverged,
     )
     return params, history
+
+
+def _diverged(on_divergence, lr, epoch, step, E):
+    if on_divergence == "raise":
+        raise FloatingPointError(
+            f"training diverged: got {E} (cost or parameters) at epoch {epoch}, step {step}; "
+            f"lr={lr} is probably too large (pass on_divergence='stop' to keep the history)"
+        )
+    return True

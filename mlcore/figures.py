@@ -1,0 +1,522 @@
+r"""Figure builders for Part I: from one example's gradient to the training set's.
+
+Every builder takes numbers that the notebook has already computed (and checked),
+draws them, and returns the :class:`matplotlib.figure.Figure`; none of them
+computes a gradient by itself, so a figure can never disagree with the checks
+printed next to it.  Matplotlib is imported inside the functions.
+
+* :func:`plot_example_gradients` - a 2-parameter linear model: the cost
+  :math:`E(w, b)` as contours, every example's gradient :math:`\nabla E_n` as an
+  arrow at the current point, their mean, and an independent estimate of
+  :math:`\nabla E` landing on the mean.
+* :func:`plot_tangents` - slices :math:`E_n(w_j)` of one example's cost with the
+  tangent whose slope is the derived derivative.
+* :func:`plot_backprop_flow` - what the forward pass stores and what the backward
+  pass sends back, layer by layer.
+* :func:`plot_gradient_check` - backpropagation against central differences,
+  entry by entry, for every layer.
+* :func:`plot_outer_products` - the per-example outer products
+  :math:`\delta_n x_n^\top` summing to the matrix product :math:`\Delta^\top X`.
+* :func:`plot_timings` - seconds per gradient for a per-example loop and the
+  matrix form, against the batch size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "linear_cost_grid",
+    "plot_backprop_flow",
+    "plot_example_gradients",
+    "plot_gradient_check",
+    "plot_outer_products",
+    "plot_tangents",
+    "plot_timings",
+]
+
+#: Colour of "the" gradient of the training-set cost in every figure.
+TOTAL_COLOR = "#c0392b"
+
+
+def _as_xy(X, y):
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 1:
+        raise ValueError(f"X must have shape (N, 1) (one feature); got {X.shape}")
+    y = y.reshape(-1)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"y must have {X.shape[0]} entries (one per row of X); got {y.shape[0]}")
+    return X[:, 0], y
+
+
+def linear_cost_grid(X, y, w_grid, b_grid, *, reduction="mean"):
+    r"""The squared-error cost of :math:`\hat y = w x + b` on a grid of :math:`(w, b)`.
+
+    .. math::
+
+        E(w, b) = c \sum_{n=1}^N \tfrac12 (w x_n + b - y_n)^2, \qquad
+        c = 1 \ (\text{sum}) \text{ or } 1/N \ (\text{mean}).
+
+    Parameters
+    ----------
+    X : array_like, shape (N, 1)
+        Inputs (one feature).
+    y : array_like, shape (N, 1) or (N,)
+        Targets.
+    w_grid, b_grid : array_like, shape (G_w,) and (G_b,)
+        Grid values of the slope and the intercept.
+    reduction : {"sum", "mean"}, default "mean"
+        Reduction over examples.
+
+    Returns
+    -------
+    ndarray, shape (G_b, G_w)
+        ``E[i, j]`` is the cost at ``(w_grid[j], b_grid[i])`` (the layout of
+        :func:`matplotlib.pyplot.contour`).
+    """
+    x, y = _as_xy(X, y)
+    if reduction not in ("sum", "mean"):
+        raise ValueError(f"reduction must be 'sum' or 'mean'; got {reduction!r}")
+    w = np.asarray(w_grid, dtype=np.float64)[None, :, None]
+    b = np.asarray(b_grid, dtype=np.float64)[:, None, None]
+    r = w * x + b - y  # (G_b, G_w, N) residuals
+    E = 0.5 * np.einsum("ijn,ijn->ij", r, r)
+    return E / x.shape[0] if reduction == "mean" else E
+
+
+def plot_example_gradients(
+    X,
+    y,
+    point,
+    per_example,
+    reference=None,
+    *,
+    reduction="mean",
+    minimum=None,
+    span=None,
+    arrow_scale=None,
+):
+    r"""Contours of :math:`E(w, b)` with every example's gradient drawn at one point.
+
+    Left panel: the data and the current line :math:`\hat y = w x + b`, with each
+    example's residual in its own colour.  Right panel: contours of the cost, and at
+    the current :math:`(w, b)` one thin arrow per example,
+    :math:`\nabla E_n = (\partial E_n/\partial w, \partial E_n/\partial b)`, in the
+    same colour; a thick arrow for their mean (or sum); and, if given, a ring at the
+    tip of an independently computed :math:`\nabla E`.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, 1)
+        Inputs.
+    y : array_like, shape (N, 1) or (N,)
+        Targets.
+    point : array_like, shape (2,)
+        The current :math:`(w, b)`.
+    per_example : array_like, shape (N, 2)
+        Row ``n`` is :math:`\nabla E_n` at ``point``.
+    reference : array_like, shape (2,), optional
+        :math:`\nabla E` computed some other way (e.g. finite differences).
+    reduction : {"sum", "mean"}, default "mean"
+        Whether the thick arrow and the contours are for the sum or the mean.
+    minimum : array_like, shape (2,), optional
+        Where to mark the minimiser of :math:`E`.
+    span : float, optional
+        Half-width of the square window around the midpoint of ``point`` and
+        ``minimum`` (default: enough to show both and the arrows).
+    arrow_scale : float, optional
+        Every arrow is drawn as ``arrow_scale`` times the gradient (default: the
+        longest per-example arrow is 45% of ``span``).  The scale is printed in the
+        legend; it is the same for all arrows, so lengths compare.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    x, yv = _as_xy(X, y)
+    N = x.shape[0]
+    point = np.asarray(point, dtype=np.float64).reshape(2)
+    G = np.asarray(per_example, dtype=np.float64)
+    if G.shape != (N, 2):
+        raise ValueError(f"per_example must have shape ({N}, 2); got {G.shape}")
+    total = G.sum(axis=0) if reduction == "sum" else G.mean(axis=0)
+    centre = point if minimum is None else 0.5 * (point + np.asarray(minimum, dtype=float))
+    if span is None:
+        far = 0.0 if minimum is None else np.abs(point - np.asarray(minimum, float)).max()
+        span = max(1.0, 0.5 * far + 1.0)
+    if arrow_scale is None:
+        arrow_scale = 0.45 * span / max(np.linalg.norm(G, axis=1).max(), 1e-12)
+
+    colors = plt.cm.viridis(np.linspace(0.05, 0.95, N))
+    order = np.argsort(x)
+    rank = np.empty(N, dtype=int)
+    rank[order] = np.arange(N)
+
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4.6), width_ratios=[1, 1.15])
+
+    # data, line, residuals
+    xs = np.linspace(x.min() - 0.2, x.max() + 0.2, 2)
+    ax0.plot(xs, point[0] * xs + point[1], color="0.2", lw=2, label=r"current $\hat y = wx + b$")
+    if minimum is not None:
+        m = np.asarray(minimum, dtype=float)
+        ax0.plot(xs, m[0] * xs + m[1], color="0.6", lw=1.5, ls="--", label="best line")
+    for n in range(N):
+        c = colors[rank[n]]
+        ax0.plot([x[n], x[n]], [yv[n], point[0] * x[n] + point[1]], color=c, lw=1.2)
+        ax0.scatter(x[n], yv[n], color=c, s=30, zorder=3, edgecolor="k", linewidth=0.4)
+    ax0.set_xlabel("$x$")
+    ax0.set_ylabel("$y$")
+    ax0.set_title("Each example sees its own residual")
+    ax0.legend(loc="upper left", fontsize=9)
+
+    # contours and arrows
+    w_grid = np.linspace(centre[0] - span, centre[0] + span, 160)
+    b_grid = np.linspace(centre[1] - span, centre[1] + span, 160)
+    E = linear_cost_grid(X, y, w_grid, b_grid, reduction=reduction)
+    levels = np.quantile(E, np.linspace(0.0, 0.9, 14) ** 2)
+    ax1.contour(w_grid, b_grid, E, levels=np.unique(levels), cmap="Greys", linewidths=0.8)
+    ax1.contourf(w_grid, b_grid, E, levels=np.unique(levels), cmap="Greys", alpha=0.15)
+    kw = dict(angles="xy", scale_units="xy", scale=1.0)
+    ax1.quiver(
+        np.full(N, point[0]),
+        np.full(N, point[1]),
+        arrow_scale * G[:, 0],
+        arrow_scale * G[:, 1],
+        color=colors[rank],
+        width=0.004,
+        alpha=0.9,
+        **kw,
+    )
+    label = (
+        r"mean $\frac{1}{N}\sum_n \nabla E_n$"
+        if reduction == "mean"
+        else r"sum $\sum_n \nabla E_n$"
+    )
+    ax1.quiver(
+        [point[0]],
+        [point[1]],
+        [arrow_scale * total[0]],
+        [arrow_scale * total[1]],
+        color=TOTAL_COLOR,
+        width=0.011,
+        zorder=4,
+        label=label,
+        **kw,
+    )
+    if reference is not None:
+        ref = point + arrow_scale * np.asarray(reference, dtype=float).reshape(2)
+        ax1.scatter(
+            *ref,
+            s=180,
+            facecolor="none",
+            edgecolor="k",
+            linewidth=1.8,
+            zorder=5,
+            label=r"$\nabla E$ by finite differences",
+        )
+    ax1.plot(*point, "o", color="k", ms=5, zorder=6)
+    if minimum is not None:
+        ax1.plot(*minimum, marker="*", color="gold", mec="k", ms=14, ls="none", label="minimum")
+    ax1.plot([], [], color=colors[N // 2], lw=1.5, label=r"one arrow per example: $\nabla E_n$")
+    ax1.set_xlim(w_grid[0], w_grid[-1])
+    ax1.set_ylim(b_grid[0], b_grid[-1])
+    ax1.set_aspect("equal")
+    ax1.set_xlabel("slope $w$")
+    ax1.set_ylabel("intercept $b$")
+    ax1.set_title(f"Cost $E(w, b)$; arrows drawn at {arrow_scale:.2g} x their length")
+    ax1.legend(loc="lower left", fontsize=8.5, framealpha=0.9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_tangents(panels):
+    r"""Slices of one example's cost with the tangent given by a derived derivative.
+
+    Each panel draws a curve :math:`E_n(w_j)` (all other parameters fixed), the point
+    :math:`(w_j^0, E_n(w_j^0))` and the line through it with the derived slope
+    :math:`\partial E_n / \partial w_j`.  If the derivation is right, the line touches
+    the curve.
+
+    Parameters
+    ----------
+    panels : sequence of dict
+        One dict per panel with keys ``"w"`` (grid, shape (G,)), ``"E"`` (cost on the
+        grid, shape (G,)), ``"w0"`` (float), ``"E0"`` (float), ``"slope"`` (float),
+        ``"title"`` (str) and optionally ``"xlabel"`` (str).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    panels = list(panels)
+    if not panels:
+        raise ValueError("panels must hold at least one dict")
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False)
+    for ax, p in zip(axes[0], panels, strict=True):
+        w = np.asarray(p["w"], dtype=float)
+        E = np.asarray(p["E"], dtype=float)
+        w0, E0, s = float(p["w0"]), float(p["E0"]), float(p["slope"])
+        ax.plot(w, E, color="0.25", lw=2, label="$E_n$ along this weight")
+        half = 0.3 * (w[-1] - w[0])
+        t = np.array([w0 - half, w0 + half])
+        ax.plot(t, E0 + s * (t - w0), color=TOTAL_COLOR, lw=2, label=f"slope {s:.3f} (derived)")
+        ax.plot(w0, E0, "o", color=TOTAL_COLOR, ms=6, zorder=3)
+        ax.set_title(p["title"], fontsize=10)
+        ax.set_xlabel(p.get("xlabel", "$w_j$"))
+        ax.set_ylabel("$E_n$")
+        pad = 0.1 * (E.max() - E.min() + 1e-12)
+        ax.set_ylim(E.min() - pad, E.max() + pad)
+        ax.legend(fontsize=8.5, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def plot_backprop_flow(sizes, *, stored=("x", "z", "a")):
+    r"""Diagram of one forward and one backward pass through an :math:`L`-layer net.
+
+    Top row, left to right: for every layer the quantities the forward pass computes,
+    :math:`x^{(l)} \to z^{(l)} \to a^{(l)}`, with the ones kept in the cache framed.
+    Bottom row, right to left: the error signals :math:`\delta^{(l)}`, and under each
+    layer the gradient :math:`\delta^{(l)} x^{(l)\top}` that pairs a backward
+    quantity with a stored forward one.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        ``(n_0, n_1, ..., n_L)``, used for the shape labels.
+    stored : sequence of {"x", "z", "a"}, default all three
+        Which forward quantities to frame as stored.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    sizes = [int(s) for s in sizes]
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must have at least 2 entries (n_0, n_1); got {sizes}")
+    L = len(sizes) - 1
+    fig, ax = plt.subplots(figsize=(2.3 * L + 1.6, 4.0))
+    ax.set_xlim(-0.6, 3 * L + 0.6)
+    ax.set_ylim(-1.9, 1.7)
+    ax.axis("off")
+
+    def box(xc, yc, text, *, framed, color):
+        ax.add_patch(
+            FancyBboxPatch(
+                (xc - 0.42, yc - 0.27),
+                0.84,
+                0.54,
+                boxstyle="round,pad=0.04",
+                facecolor=color if framed else "white",
+                edgecolor="k" if framed else "0.6",
+                linewidth=1.4 if framed else 0.8,
+                linestyle="-" if framed else "--",
+            )
+        )
+        ax.text(xc, yc, text, ha="center", va="center", fontsize=11)
+
+    arrow = dict(arrowstyle="->", lw=1.3, color="0.3")
+    back = dict(arrowstyle="->", lw=1.6, color=TOTAL_COLOR)
+    for l in range(1, L + 1):  # noqa: E741  book layer index
+        x0 = 3 * (l - 1)
+        fwd = {"x": (x0, f"$x^{{({l})}}$"), "z": (x0 + 1, f"$z^{{({l})}}$")}
+        fwd["a"] = (x0 + 2, f"$a^{{({l})}}$" if l < L else r"$\hat y$")
+        for key, (xc, text) in fwd.items():
+            box(xc, 1.0, text, framed=key in stored, color="#d6eaf8")
+        ax.annotate("", (x0 + 0.58, 1.0), (x0 + 0.42, 1.0), arrowprops=arrow)
+        ax.annotate("", (x0 + 1.58, 1.0), (x0 + 1.42, 1.0), arrowprops=arrow)
+        ax.text(x0 + 0.5, 1.42, f"$W^{{({l})}}$", ha="center", fontsize=9, color="0.3")
+        ax.text(x0 + 1.5, 1.42, f"$f_{{{l}}}$", ha="center", fontsize=9, color="0.3")
+        ax.text(x0 + 1, 0.55, f"$(B, {sizes[l]})$", ha="center", fontsize=8, color="0.4")
+        if l < L:
+            ax.annotate("", (x0 + 2.58, 1.0), (x0 + 2.42, 1.0), arrowprops=arrow)
+        box(x0 + 1, -0.35, f"$\\delta^{{({l})}}$", framed=True, color="#fadbd8")
+        if l < L:
+            ax.annotate("", (x0 + 1.45, -0.35), (x0 + 3.55, -0.35), arrowprops=back)
+            ax.text(
+                x0 + 2.5, -0.22, f"$W^{{({l + 1})\\top}}\\cdot,\\ \\odot f_{{{l}}}'$",
+                ha="center", va="bottom", fontsize=8.5, color=TOTAL_COLOR,
+            )  # fmt: skip
+        ax.annotate(
+            "",
+            (x0 + 1, -0.08),
+            (x0 + 1, 0.72),
+            arrowprops=dict(arrowstyle="->", lw=1.0, color="0.5", ls=":"),
+        )
+        ax.text(
+            x0 + 1, -1.2, f"$\\partial E_n/\\partial W^{{({l})}}$\n"
+            f"$= \\delta^{{({l})}} x^{{({l})\\top}}$",
+            ha="center", va="center", fontsize=9.5,
+        )  # fmt: skip
+    xl = 3 * L - 1
+    ax.annotate("", (xl + 0.45, -0.35), (xl + 1.0, 0.72), arrowprops=back)
+    ax.text(xl + 1.05, 0.2, r"$\partial E_n/\partial \hat y$", fontsize=9, color=TOTAL_COLOR)
+    ax.text(-0.5, 1.0, "forward", rotation=90, va="center", ha="center", fontsize=9, color="0.3")
+    ax.text(-0.5, -0.35, "backward", rotation=90, va="center", ha="center", fontsize=9,
+            color=TOTAL_COLOR)  # fmt: skip
+    fig.tight_layout()
+    return fig
+
+
+def plot_gradient_check(analytic, numeric, errors=None):
+    r"""Backpropagation against central differences, one dot per parameter.
+
+    Left: every entry :math:`|\partial E/\partial \theta_k|` from backpropagation
+    (horizontal) against the finite-difference estimate (vertical), log-log, one
+    colour per layer; a correct backward pass puts every dot on the diagonal.
+    Right (if ``errors`` is given): the relative error of each ``W`` and ``b``.
+
+    Parameters
+    ----------
+    analytic, numeric : list of dict
+        Gradients shaped like the parameters (``[{"W": ..., "b": ...}, ...]``).
+    errors : list of dict, optional
+        ``errors[l-1] = {"W": float, "b": float}`` (e.g. ``GradCheck.errors``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    if len(analytic) != len(numeric):
+        raise ValueError(f"numeric must have {len(analytic)} layers; got {len(numeric)}")
+    ncols = 1 if errors is None else 2
+    fig, axes = plt.subplots(1, ncols, figsize=(5.2 * ncols, 4.2), squeeze=False)
+    ax = axes[0, 0]
+    colors = plt.cm.plasma(np.linspace(0.05, 0.85, len(analytic)))
+    lo, hi = np.inf, 0.0
+    for l, (ga, gn) in enumerate(zip(analytic, numeric, strict=True), start=1):  # noqa: E741
+        a = np.abs(np.concatenate([np.ravel(ga["W"]), np.ravel(ga["b"])]))
+        n = np.abs(np.concatenate([np.ravel(gn["W"]), np.ravel(gn["b"])]))
+        keep = (a > 0) & (n > 0)
+        ax.scatter(a[keep], n[keep], s=14, color=colors[l - 1], label=f"layer {l}", alpha=0.8)
+        if keep.any():
+            lo, hi = min(lo, a[keep].min(), n[keep].min()), max(hi, a[keep].max(), n[keep].max())
+    if hi > 0:
+        ax.plot([lo, hi], [lo, hi], color="0.4", lw=1, ls="--", zorder=0, label="equal")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"backpropagation $|\partial E/\partial\theta_k|$")
+    ax.set_ylabel(r"central differences $|\partial E/\partial\theta_k|$")
+    ax.set_title("Every parameter, both ways")
+    ax.legend(fontsize=8.5)
+    if errors is not None:
+        ax = axes[0, 1]
+        L = len(errors)
+        idx = np.arange(1, L + 1)
+        eW = [max(e["W"], 1e-16) for e in errors]
+        eb = [max(e["b"], 1e-16) for e in errors]
+        ax.bar(idx - 0.18, eW, width=0.36, color="#2e86c1", label="$W^{(l)}$")
+        ax.bar(idx + 0.18, eb, width=0.36, color="#f39c12", label="$b^{(l)}$")
+        ax.axhline(1e-7, color="0.3", ls="--", lw=1, label="$10^{-7}$")
+        ax.set_yscale("log")
+        ax.set_xticks(idx)
+        ax.set_xlabel("layer $l$")
+        ax.set_ylabel("relative error")
+        ax.set_title("Relative error per array")
+        ax.legend(fontsize=8.5)
+    fig.tight_layout()
+    return fig
+
+
+def plot_outer_products(Delta, X, *, max_examples=4):
+    r"""Per-example outer products :math:`\delta_n x_n^\top` and their sum :math:`\Delta^\top X`.
+
+    One heat map per example (the first ``max_examples`` rows), a plus sign between
+    them, and after the equals sign the matrix product computed in one go.  All
+    panels share one colour scale per row of panels, so equal colours mean equal
+    numbers.
+
+    Parameters
+    ----------
+    Delta : array_like, shape (B, n_l)
+        Error signals, one row per example.
+    X : array_like, shape (B, n_{l-1})
+        Layer inputs, one row per example.
+    max_examples : int, default 4
+        How many examples to draw (all of them if ``B`` is smaller); the sum on the
+        right is over the drawn examples, so the picture is an exact identity.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    Delta = np.asarray(Delta, dtype=float)
+    X = np.asarray(X, dtype=float)
+    if Delta.ndim != 2 or X.ndim != 2 or Delta.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"Delta (B, n_l) and X (B, n_prev) must share B rows; got {Delta.shape}, {X.shape}"
+        )
+    B = min(int(max_examples), Delta.shape[0])
+    Delta, X = Delta[:B], X[:B]
+    outers = np.einsum("bi,bj->bij", Delta, X)
+    total = Delta.T @ X
+    vmax = max(np.abs(outers).max(), np.abs(total).max())
+    fig, axes = plt.subplots(
+        1, B + 1, figsize=(2.05 * (B + 1) + 0.6, 2.6), gridspec_kw={"wspace": 0.55}
+    )
+    for k, ax in enumerate(axes):
+        M = outers[k] if k < B else total
+        im = ax.imshow(M, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if k < B:
+            ax.set_title(rf"$\delta_{{{k + 1}}} x_{{{k + 1}}}^\top$", fontsize=11)
+        else:
+            ax.set_title(r"$\Delta^\top X$", fontsize=11, color=TOTAL_COLOR)
+            for spine in ax.spines.values():
+                spine.set_edgecolor(TOTAL_COLOR)
+                spine.set_linewidth(2)
+        if k < B:
+            sign = "+" if k < B - 1 else "="
+            ax.text(1.27, 0.5, sign, transform=ax.transAxes, ha="center", va="center",
+                    fontsize=20)  # fmt: skip
+    fig.colorbar(im, ax=list(axes), shrink=0.8, pad=0.02)
+    return fig
+
+
+def plot_timings(batch_sizes, loop_seconds, matrix_seconds):
+    r"""Seconds per gradient for a per-example loop and for the matrix form.
+
+    Parameters
+    ----------
+    batch_sizes : array_like, shape (K,)
+        Batch sizes :math:`B`.
+    loop_seconds, matrix_seconds : array_like, shape (K,)
+        Measured time of one gradient with each method.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    B = np.asarray(batch_sizes, dtype=float)
+    t_loop = np.asarray(loop_seconds, dtype=float)
+    t_mat = np.asarray(matrix_seconds, dtype=float)
+    if not (B.shape == t_loop.shape == t_mat.shape):
+        raise ValueError(
+            f"batch_sizes, loop_seconds, matrix_seconds must have one shape; "
+            f"got {B.shape}, {t_loop.shape}, {t_mat.shape}"
+        )
+    fig, ax = plt.subplots(figsize=(5.6, 3.8))
+    ax.loglog(B, 1e3 * t_loop, "o-", color="0.35", label="loop over examples (Python)")
+    ax.loglog(B, 1e3 * t_mat, "s-", color=TOTAL_COLOR, label=r"matrix form $\Delta^\top X$")
+    ax.set_xlabel("batch size $B$")
+    ax.set_ylabel("milliseconds per gradient")
+    ax.set_title("Same numbers, different cost")
+    ax.legend(fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    return fig
