@@ -52,6 +52,13 @@ from .params import (
     unflatten_params,
     zeros_like_params,
 )
+from .plot import (
+    cost_surface,
+    plot_cost_contour,
+    plot_gradient_arrows,
+    plot_loss,
+    plot_trajectory,
+)
 from .stats import (
     MinibatchStats,
     gradient_noise_trace,
@@ -85,6 +92,7 @@ __all__ = [
     "copy_params",
     "cost",
     "cost_and_gradient",
+    "cost_surface",
     "flatten_params",
     "forward",
     "gradient",
@@ -107,6 +115,10 @@ __all__ = [
     "per_example_gradient_covariance",
     "per_example_gradient_matrix",
     "per_example_gradients",
+    "plot_cost_contour",
+    "plot_gradient_arrows",
+    "plot_loss",
+    "plot_trajectory",
     "predict",
     "predicted_minibatch_trace",
     "reduce",

@@ -123,11 +123,11 @@ def plot_example_gradients(
     minimum : array_like, shape (2,), optional
         Where to mark the minimiser of :math:`E`.
     span : float, optional
-        Half-width of the square window around the midpoint of ``point`` and
-        ``minimum`` (default: enough to show both and the arrows).
+        Half-width of the square window centred on ``point`` (default: enough to
+        show ``minimum`` too).
     arrow_scale : float, optional
         Every arrow is drawn as ``arrow_scale`` times the gradient (default: the
-        longest per-example arrow is 45% of ``span``).  The scale is printed in the
+        longest per-example arrow is 80% of ``span``).  The scale is printed in the
         legend; it is the same for all arrows, so lengths compare.
 
     Returns
@@ -143,12 +143,12 @@ def plot_example_gradients(
     if G.shape != (N, 2):
         raise ValueError(f"per_example must have shape ({N}, 2); got {G.shape}")
     total = G.sum(axis=0) if reduction == "sum" else G.mean(axis=0)
-    centre = point if minimum is None else 0.5 * (point + np.asarray(minimum, dtype=float))
+    centre = point
     if span is None:
         far = 0.0 if minimum is None else np.abs(point - np.asarray(minimum, float)).max()
-        span = max(1.0, 0.5 * far + 1.0)
+        span = max(1.0, far + 0.5)
     if arrow_scale is None:
-        arrow_scale = 0.45 * span / max(np.linalg.norm(G, axis=1).max(), 1e-12)
+        arrow_scale = 0.8 * span / max(np.linalg.norm(G, axis=1).max(), 1e-12)
 
     colors = plt.cm.viridis(np.linspace(0.05, 0.95, N))
     order = np.argsort(x)
@@ -227,7 +227,7 @@ def plot_example_gradients(
     ax1.set_xlabel("slope $w$")
     ax1.set_ylabel("intercept $b$")
     ax1.set_title(f"Cost $E(w, b)$; arrows drawn at {arrow_scale:.2g} x their length")
-    ax1.legend(loc="lower left", fontsize=8.5, framealpha=0.9)
+    ax1.legend(loc="upper left", fontsize=8.5, framealpha=0.9)
     fig.tight_layout()
     return fig
 
@@ -276,21 +276,20 @@ def plot_tangents(panels):
     return fig
 
 
-def plot_backprop_flow(sizes, *, stored=("x", "z", "a")):
+def plot_backprop_flow(sizes):
     r"""Diagram of one forward and one backward pass through an :math:`L`-layer net.
 
-    Top row, left to right: for every layer the quantities the forward pass computes,
-    :math:`x^{(l)} \to z^{(l)} \to a^{(l)}`, with the ones kept in the cache framed.
-    Bottom row, right to left: the error signals :math:`\delta^{(l)}`, and under each
-    layer the gradient :math:`\delta^{(l)} x^{(l)\top}` that pairs a backward
-    quantity with a stored forward one.
+    Top row, left to right: what the forward pass computes and keeps (the cache),
+    :math:`x^{(1)} \to z^{(1)} \to a^{(1)} = x^{(2)} \to \dots \to \hat y`.
+    Bottom row, right to left: the error signals :math:`\delta^{(l)}`, each made
+    from the one after it and from :math:`f_l'(z^{(l)})`.  Under each layer, the
+    weight gradient :math:`\delta^{(l)} x^{(l)\top}` pairs a backward quantity with a
+    stored forward one, with its shape.
 
     Parameters
     ----------
     sizes : sequence of int
         ``(n_0, n_1, ..., n_L)``, used for the shape labels.
-    stored : sequence of {"x", "z", "a"}, default all three
-        Which forward quantities to frame as stored.
 
     Returns
     -------
@@ -303,65 +302,63 @@ def plot_backprop_flow(sizes, *, stored=("x", "z", "a")):
     if len(sizes) < 2:
         raise ValueError(f"sizes must have at least 2 entries (n_0, n_1); got {sizes}")
     L = len(sizes) - 1
-    fig, ax = plt.subplots(figsize=(2.3 * L + 1.6, 4.0))
-    ax.set_xlim(-0.6, 3 * L + 0.6)
-    ax.set_ylim(-1.9, 1.7)
+    fig, ax = plt.subplots(figsize=(1.25 * (2 * L + 1) + 1.2, 4.2))
+    ax.set_xlim(-1.0, 2 * L + 0.9)
+    ax.set_ylim(-2.1, 1.75)
     ax.axis("off")
+    fwd_color, back_color = "#d6eaf8", "#fadbd8"
 
-    def box(xc, yc, text, *, framed, color):
+    def box(xc, yc, text, color):
         ax.add_patch(
             FancyBboxPatch(
-                (xc - 0.42, yc - 0.27),
-                0.84,
-                0.54,
+                (xc - 0.4, yc - 0.3),
+                0.8,
+                0.6,
                 boxstyle="round,pad=0.04",
-                facecolor=color if framed else "white",
-                edgecolor="k" if framed else "0.6",
-                linewidth=1.4 if framed else 0.8,
-                linestyle="-" if framed else "--",
+                facecolor=color,
+                edgecolor="k",
+                linewidth=1.2,
             )
         )
-        ax.text(xc, yc, text, ha="center", va="center", fontsize=11)
+        ax.text(xc, yc, text, ha="center", va="center", fontsize=10.5)
 
     arrow = dict(arrowstyle="->", lw=1.3, color="0.3")
-    back = dict(arrowstyle="->", lw=1.6, color=TOTAL_COLOR)
+    back = dict(arrowstyle="->", lw=1.8, color=TOTAL_COLOR)
+    dotted = dict(arrowstyle="->", lw=1.0, color="0.45", ls=":")
+    box(0, 1.0, "$x^{(1)}$", fwd_color)
     for l in range(1, L + 1):  # noqa: E741  book layer index
-        x0 = 3 * (l - 1)
-        fwd = {"x": (x0, f"$x^{{({l})}}$"), "z": (x0 + 1, f"$z^{{({l})}}$")}
-        fwd["a"] = (x0 + 2, f"$a^{{({l})}}$" if l < L else r"$\hat y$")
-        for key, (xc, text) in fwd.items():
-            box(xc, 1.0, text, framed=key in stored, color="#d6eaf8")
-        ax.annotate("", (x0 + 0.58, 1.0), (x0 + 0.42, 1.0), arrowprops=arrow)
-        ax.annotate("", (x0 + 1.58, 1.0), (x0 + 1.42, 1.0), arrowprops=arrow)
-        ax.text(x0 + 0.5, 1.42, f"$W^{{({l})}}$", ha="center", fontsize=9, color="0.3")
-        ax.text(x0 + 1.5, 1.42, f"$f_{{{l}}}$", ha="center", fontsize=9, color="0.3")
-        ax.text(x0 + 1, 0.55, f"$(B, {sizes[l]})$", ha="center", fontsize=8, color="0.4")
-        if l < L:
-            ax.annotate("", (x0 + 2.58, 1.0), (x0 + 2.42, 1.0), arrowprops=arrow)
-        box(x0 + 1, -0.35, f"$\\delta^{{({l})}}$", framed=True, color="#fadbd8")
-        if l < L:
-            ax.annotate("", (x0 + 1.45, -0.35), (x0 + 3.55, -0.35), arrowprops=back)
-            ax.text(
-                x0 + 2.5, -0.22, f"$W^{{({l + 1})\\top}}\\cdot,\\ \\odot f_{{{l}}}'$",
-                ha="center", va="bottom", fontsize=8.5, color=TOTAL_COLOR,
-            )  # fmt: skip
-        ax.annotate(
-            "",
-            (x0 + 1, -0.08),
-            (x0 + 1, 0.72),
-            arrowprops=dict(arrowstyle="->", lw=1.0, color="0.5", ls=":"),
+        xz, xa = 2 * l - 1, 2 * l
+        box(xz, 1.0, f"$z^{{({l})}}$", fwd_color)
+        a_text = (
+            f"$a^{{({l})}}$\n$=x^{{({l + 1})}}$" if l < L else r"$a^{(L)}$" + "\n" + r"$=\hat y$"
         )
+        box(xa, 1.0, a_text, fwd_color)
+        ax.annotate("", (xz - 0.42, 1.0), (xz - 1 + 0.42, 1.0), arrowprops=arrow)
+        ax.annotate("", (xa - 0.42, 1.0), (xa - 1 + 0.42, 1.0), arrowprops=arrow)
+        ax.text(xz - 0.5, 1.42, f"$W^{{({l})}}, b^{{({l})}}$", ha="center", fontsize=8.5)
+        ax.text(xa - 0.5, 1.42, f"$f_{{{l}}}$", ha="center", fontsize=8.5)
+        box(xz, -0.5, f"$\\delta^{{({l})}}$", back_color)
+        ax.annotate("", (xz, -0.18), (xz, 0.68), arrowprops=dotted)
+        ax.text(xz + 0.06, 0.25, f"$f_{{{l}}}'$", fontsize=8, color="0.35")
+        if l < L:
+            ax.annotate("", (xz + 0.42, -0.5), (xz + 2 - 0.42, -0.5), arrowprops=back)
+            ax.text(xz + 1, -0.38, f"$W^{{({l + 1})\\top}}$", ha="center", va="bottom",
+                    fontsize=8.5, color=TOTAL_COLOR)  # fmt: skip
+        # the gradient pairs delta^(l) with the stored input x^(l) (one box to the left)
+        ax.annotate("", (xz - 0.25, -1.35), (xz - 1, 0.68), arrowprops=dotted)
+        ax.annotate("", (xz, -1.35), (xz, -0.82), arrowprops=dotted)
         ax.text(
-            x0 + 1, -1.2, f"$\\partial E_n/\\partial W^{{({l})}}$\n"
-            f"$= \\delta^{{({l})}} x^{{({l})\\top}}$",
+            xz, -1.72,
+            f"$\\delta^{{({l})}} x^{{({l})\\top}}$\n$({sizes[l]}, {sizes[l - 1]})$",
             ha="center", va="center", fontsize=9.5,
         )  # fmt: skip
-    xl = 3 * L - 1
-    ax.annotate("", (xl + 0.45, -0.35), (xl + 1.0, 0.72), arrowprops=back)
-    ax.text(xl + 1.05, 0.2, r"$\partial E_n/\partial \hat y$", fontsize=9, color=TOTAL_COLOR)
-    ax.text(-0.5, 1.0, "forward", rotation=90, va="center", ha="center", fontsize=9, color="0.3")
-    ax.text(-0.5, -0.35, "backward", rotation=90, va="center", ha="center", fontsize=9,
+    ax.annotate("", (2 * L - 1 + 0.42, -0.5), (2 * L, 0.68), arrowprops=back)
+    ax.text(2 * L + 0.05, 0.0, r"$\hat y - y$", fontsize=9, color=TOTAL_COLOR)
+    ax.text(-0.85, 1.0, "forward\n(cached)", rotation=90, va="center", ha="center", fontsize=9)
+    ax.text(-0.85, -0.5, "backward", rotation=90, va="center", ha="center", fontsize=9,
             color=TOTAL_COLOR)  # fmt: skip
+    ax.text(-0.85, -1.72, r"$\partial E_n/\partial W$", rotation=90, va="center", ha="center",
+            fontsize=8.5)  # fmt: skip
     fig.tight_layout()
     return fig
 
