@@ -261,7 +261,7 @@ def plot_tangents(panels):
         w = np.asarray(p["w"], dtype=float)
         E = np.asarray(p["E"], dtype=float)
         w0, E0, s = float(p["w0"]), float(p["E0"]), float(p["slope"])
-        ax.plot(w, E, color="0.25", lw=2, label="$E_n$ along this weight")
+        ax.plot(w, E, color="0.25", lw=2, label="$E_n$ along this parameter")
         half = 0.3 * (w[-1] - w[0])
         t = np.array([w0 - half, w0 + half])
         ax.plot(t, E0 + s * (t - w0), color=TOTAL_COLOR, lw=2, label=f"slope {s:.3f} (derived)")
