@@ -124,13 +124,14 @@ def _log_softmax(Z):
 
 
 def _softmax_cross_entropy_value_and_grad(Z, Y):
-    # log-sum-exp shift: subtracting the row max m_n changes nothing mathematically
-    m = Z.max(axis=1, keepdims=True)
-    e = np.exp(Z - m)
-    s = e.sum(axis=1, keepdims=True)
-    # E_n = log sum_k exp(z_nk) - sum_k y_nk z_nk = m_n + log s_n - y_n . z_n
-    E = (m + np.log(s))[:, 0] - np.einsum("bk,bk->b", Y, Z)
-    e /= s  # softmax(z_n)
+    # log-sum-exp shift: subtracting the row max m_n changes neither loss nor gradient
+    S = Z - Z.max(axis=1, keepdims=True)  # s_nk = z_nk - m_n <= 0, so exp never overflows
+    e = np.exp(S)
+    total = e.sum(axis=1, keepdims=True)
+    # E_n = log sum_k exp(z_nk) - sum_k y_nk z_nk = log sum_k exp(s_nk) - sum_k y_nk s_nk
+    # (rows of Y sum to 1)
+    E = np.log(total[:, 0]) - np.einsum("bk,bk->b", Y, S)
+    e /= total  # softmax(z_n)
     e -= Y  # dE_n/dz_n = softmax(z_n) - y_n
     return E, e
 

@@ -517,7 +517,9 @@ def gradient(
     return backward(params, cache, Y, activations, loss, reduction, check=False)
 
 
-def per_example_gradients(params, X, Y, activations="tanh", loss="squared_error", *, check=True):
+def per_example_gradients(
+    params, X, Y, activations="tanh", loss="squared_error", *, out=None, check=True
+):
     r"""The gradient of every example's own loss :math:`E_n`, vectorised.
 
     .. math::
@@ -540,6 +542,11 @@ def per_example_gradients(params, X, Y, activations="tanh", loss="squared_error"
         See :func:`resolve_activations`.
     loss : {"squared_error", "softmax_cross_entropy"}, default "squared_error"
         Per-example loss.
+    out : list of dict, optional
+        Arrays to write the result into (e.g. the result of a previous call with the
+        same batch size).  The tensors hold :math:`B \cdot P` numbers; for large
+        batches, reusing them in a loop avoids re-allocating (and page-faulting)
+        that memory every time, which is most of the cost.
     check : bool, default True
         Validate the arguments.
 
@@ -547,16 +554,41 @@ def per_example_gradients(params, X, Y, activations="tanh", loss="squared_error"
     -------
     list of dict
         ``grads[l-1] = {"W": (B, n_l, n_{l-1}), "b": (B, n_l)}``: a leading batch axis
-        on the parameter shapes.
+        on the parameter shapes (``out`` itself if given).
     """
     if check:
         X, Y = check_model(params, X, Y, activations, loss)
+        if out is not None:
+            _check_out(out, params, X.shape[0])
     _, cache = forward(params, X, activations, check=False)
     Deltas = backprop(params, cache, Y, activations, loss, check=False)
-    return [
-        {"W": np.einsum("bi,bj->bij", Delta, x), "b": Delta}
-        for x, Delta in zip(cache.x, Deltas, strict=True)
-    ]
+    if out is None:
+        out = [{"W": None, "b": None} for _ in params]
+    for g, x, Delta in zip(out, cache.x, Deltas, strict=True):
+        # dE_n/dw_ij = delta_ni x_nj: one outer product per example, all at once
+        g["W"] = np.einsum("bi,bj->bij", Delta, x, out=g["W"])
+        if g["b"] is None:
+            g["b"] = Delta  # dE_n/db_i = delta_ni
+        else:
+            g["b"][...] = Delta
+    return out
+
+
+def _check_out(out, params, B):
+    if not isinstance(out, list) or len(out) != len(params):
+        raise TypeError(
+            f"out must be a list of {len(params)} dicts like the result; got {out!r:.60}"
+        )
+    for i, (g, p) in enumerate(zip(out, params, strict=True)):
+        for key in ("W", "b"):
+            want = (B, *p[key].shape)
+            arr = g.get(key) if isinstance(g, dict) else None
+            if not isinstance(arr, np.ndarray) or arr.shape != want or arr.dtype != p[key].dtype:
+                got = getattr(arr, "shape", type(arr).__name__)
+                raise ValueError(
+                    f"out[{i}]['{key}'] must be an array of shape {want} and dtype "
+                    f"{p[key].dtype}; got {got}"
+                )
 
 
 def per_example_grad_norms(

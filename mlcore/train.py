@@ -176,8 +176,12 @@ def _sgd_update(params, grads, lr, velocity, momentum):
             v["b"] += g["b"]
         grads = velocity
     for p, g in zip(params, grads, strict=True):
-        p["W"] -= lr * g["W"]  # w_ij <- w_ij - lr * dE/dw_ij
-        p["b"] -= lr * g["b"]
+        if lr == 1.0:  # the training loop folds lr into the gradient
+            p["W"] -= g["W"]
+            p["b"] -= g["b"]
+        else:
+            p["W"] -= lr * g["W"]  # w_ij <- w_ij - lr * dE/dw_ij
+            p["b"] -= lr * g["b"]
 
 
 def train(
@@ -313,17 +317,19 @@ def _train(params, X, Y, activations, loss, reduction, lr, num_epochs, schedule,
             for start, stop, s in schedule:
                 Xb, Yb = Xs[start:stop], Ys[start:stop]  # views: no copies
                 _, cache = forward(params, Xb, activations, check=False)
-                # deltas scaled by s: the gradient below is s * sum_n grad E_n
+                # every delta is linear in the output delta, so scaling it by lr * s_k once
+                # makes batch_gradient return the step lr * s_k * sum_n grad E_n directly
                 Deltas, E_n = backprop(
-                    params, cache, Yb, activations, loss, scale=s, return_losses=True, check=False
-                )
+                    params, cache, Yb, activations, loss, scale=lr * s, return_losses=True,
+                    check=False,
+                )  # fmt: skip
                 E = step_loss[t] = E_n.sum() if reduction == "sum" else E_n.mean()
                 t += 1
                 if not math.isfinite(E):
                     diverged = _diverged(on_divergence, lr, epoch, t - 1, E)
                     break
-                grads = batch_gradient(cache, Deltas)  # Delta^T X per layer
-                _sgd_update(params, grads, lr, velocity, momentum)
+                step = batch_gradient(cache, Deltas)  # lr * s_k * Delta^T X per layer
+                _sgd_update(params, step, 1.0, velocity, momentum)  # theta <- theta - step
                 if record == "step":
                     trajectory.append(_flatten(params))
             if not diverged and track_epoch_loss:

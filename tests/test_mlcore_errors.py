@@ -148,6 +148,9 @@ CASES = [
      r"test_size must be < 1.0"),
     ("predicted-trace-B", lambda: mc.predicted_minibatch_trace(1.0, 10, 11), ValueError,
      r"batch_size must be in \[1, 10\]"),
+    ("per-example-out", lambda: mc.per_example_gradients(P, X, Y, out=[{"W": np.zeros((4, 4, 3)),
+                                                                    "b": np.zeros((4, 4))}] * 2),
+     ValueError, r"out\[0\]\['W'\] must be an array of shape \(5, 4, 3\)"),
     ("sgd-update-velocity", lambda: mc.sgd_update(mc.copy_params(P), P, 0.1, momentum=0.5),
      ValueError, r"velocity must be given"),
 ]  # fmt: skip

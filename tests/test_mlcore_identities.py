@@ -200,3 +200,14 @@ def test_forward_cache_holds_the_books_symbols():
     np.testing.assert_allclose(cache.a[0], 1 / (1 + np.exp(-cache.z[0])), rtol=1e-14)
     assert y_hat.shape == (5, 2)
     assert mc.resolve_activations("relu", 3) == ("relu", "relu", "identity")
+
+
+def test_per_example_gradients_into_reused_buffers():
+    params, X, Y, acts = make_case((4, 6, 3), "tanh", "squared_error", batch=8)
+    fresh = mc.per_example_gradients(params, X, Y, acts)
+    buf = mc.per_example_gradients(params, X[::-1].copy(), Y[::-1].copy(), acts)
+    again = mc.per_example_gradients(params, X, Y, acts, out=buf)
+    assert again is buf
+    for a, b in zip(fresh, buf, strict=True):
+        np.testing.assert_array_equal(a["W"], b["W"])
+        np.testing.assert_array_equal(a["b"], b["b"])
