@@ -335,7 +335,9 @@ def main(argv=None):
     print(f"- Python {sys.version.split()[0]}, numpy {np.__version__} ({blas}), 1 thread"
           + (f", torch {torch.__version__}" if torch else "")
           + (f", jax {jax.__version__}" if jax else ""))  # fmt: skip
-    print(f"- medians of {rep} repeats; network 64-64-10 tanh, softmax cross-entropy, digits\n")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"- medians of {rep} repeats; network 64-64-10 tanh, softmax cross-entropy, digits")
+    print(f"- load average at the end of the run (1, 5, 15 min): {load}\n")
     print("| task | mlcore | compared with | their time | ratio | target | met |")
     print("|---|---:|---|---:|---|---|---|")
     for r in rows:

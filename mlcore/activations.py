@@ -20,7 +20,18 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["ACTIVATIONS", "Activation", "identity", "relu", "sigmoid", "tanh"]
+__all__ = [
+    "ACTIVATIONS",
+    "Activation",
+    "identity",
+    "identity_prime",
+    "relu",
+    "relu_prime",
+    "sigmoid",
+    "sigmoid_prime",
+    "tanh",
+    "tanh_prime",
+]
 
 
 class Activation(NamedTuple):
@@ -43,12 +54,36 @@ class Activation(NamedTuple):
 
 
 def identity(z):
-    r"""Identity activation :math:`f(z) = z` (returns ``z`` itself, no copy)."""
+    r"""Identity activation :math:`f(z) = z` (returns ``z`` itself, no copy).
+
+    Parameters
+    ----------
+    z : ndarray
+        Pre-activations :math:`z`, any shape (``(B, n_l)`` in a network).
+
+    Returns
+    -------
+    ndarray
+        :math:`a = f(z)`, same shape.
+    """
     return z
 
 
 def identity_prime(z, a):
-    r""":math:`f'(z) = 1`; returned as the scalar ``1.0``."""
+    r""":math:`f'(z) = 1`; returned as the scalar ``1.0``.
+
+    Parameters
+    ----------
+    z : ndarray
+        Pre-activations :math:`z`.
+    a : ndarray
+        The outputs :math:`a = f(z)` (same shape), already computed by the forward pass.
+
+    Returns
+    -------
+    float
+        The scalar 1.0.
+    """
     return 1.0
 
 
@@ -57,32 +92,103 @@ def sigmoid(z):
 
     Uses :math:`\sigma(z) = \tfrac12 (1 + \tanh(z/2))`, which is exact and never
     overflows for large :math:`|z|`.
+
+    Parameters
+    ----------
+    z : ndarray
+        Pre-activations :math:`z`, any shape (``(B, n_l)`` in a network).
+
+    Returns
+    -------
+    ndarray
+        :math:`a = f(z)`, same shape.
     """
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
 def sigmoid_prime(z, a):
-    r""":math:`\sigma'(z) = \sigma(z)\,(1 - \sigma(z)) = a (1 - a)`."""
+    r""":math:`\sigma'(z) = \sigma(z)\,(1 - \sigma(z)) = a (1 - a)`.
+
+    Parameters
+    ----------
+    z : ndarray
+        Pre-activations :math:`z`.
+    a : ndarray
+        The outputs :math:`a = f(z)` (same shape), already computed by the forward pass.
+
+    Returns
+    -------
+    ndarray
+        :math:`f'(z)`, same shape as ``z``.
+    """
     return a * (1.0 - a)
 
 
 def tanh(z):
-    r"""Hyperbolic tangent :math:`\tanh z`."""
+    r"""Hyperbolic tangent :math:`\tanh z`.
+
+    Parameters
+    ----------
+    z : ndarray
+        Pre-activations :math:`z`, any shape (``(B, n_l)`` in a network).
+
+    Returns
+    -------
+    ndarray
+        :math:`a = f(z)`, same shape.
+    """
     return np.tanh(z)
 
 
 def tanh_prime(z, a):
-    r""":math:`\tanh'(z) = 1 - \tanh^2 z = 1 - a^2`."""
+    r""":math:`\tanh'(z) = 1 - \tanh^2 z = 1 - a^2`.
+
+    Parameters
+    ----------
+    z : ndarray
+        Pre-activations :math:`z`.
+    a : ndarray
+        The outputs :math:`a = f(z)` (same shape), already computed by the forward pass.
+
+    Returns
+    -------
+    ndarray
+        :math:`f'(z)`, same shape as ``z``.
+    """
     return 1.0 - a * a
 
 
 def relu(z):
-    r"""Rectified linear unit :math:`\max(0, z)`."""
+    r"""Rectified linear unit :math:`\max(0, z)`.
+
+    Parameters
+    ----------
+    z : ndarray
+        Pre-activations :math:`z`, any shape (``(B, n_l)`` in a network).
+
+    Returns
+    -------
+    ndarray
+        :math:`a = f(z)`, same shape.
+    """
     return np.maximum(z, 0.0)
 
 
 def relu_prime(z, a):
-    r""":math:`\mathrm{relu}'(z) = [z > 0]` (we take 0 at the kink :math:`z = 0`)."""
+    r""":math:`\mathrm{relu}'(z) = [z > 0]` (we take 0 at the kink :math:`z = 0`).
+
+    Parameters
+    ----------
+    z : ndarray
+        Pre-activations :math:`z`.
+    a : ndarray
+        The outputs :math:`a = f(z)` (same shape), already computed by the forward pass.
+
+    Returns
+    -------
+    ndarray
+        :math:`f'(z)`, same shape as ``z``.
+    """
     return (z > 0).astype(z.dtype)
 
 
