@@ -298,13 +298,19 @@ def train(
 
 def _train(params, X, Y, activations, loss, reduction, lr, num_epochs, schedule, shuffle,
            momentum, rng, record, track_epoch_loss, on_divergence):  # fmt: skip
+    r"""The loop of :func:`train` on validated inputs (no checks; same arguments).
+
+    Per epoch: fix an example order, then for every batch :math:`B_k` of the schedule
+    run the forward pass, backpropagate, form :math:`\Delta^{(l)\top} X^{(l)}` per layer
+    and step.  Returns ``(params, history)`` like :func:`train`.
+    """
     params = [{"W": p["W"].copy(), "b": p["b"].copy()} for p in params]
     velocity = [{"W": np.zeros_like(p["W"]), "b": np.zeros_like(p["b"])} for p in params]
     steps = len(schedule)
     step_loss = np.empty(num_epochs * steps)
-    epoch_loss = [cost(params, X, Y, activations, loss, reduction, check=False)]
-    if not track_epoch_loss:
-        epoch_loss = []
+    epoch_loss = []  # full training-set cost: before training, then after each epoch
+    if track_epoch_loss:
+        epoch_loss.append(cost(params, X, Y, activations, loss, reduction, check=False))
     trajectory = [_flatten(params)] if record else None
     Xs, Ys = X, Y
     t = 0
