@@ -82,7 +82,7 @@ def mlcore_step_fn(params, batches, dtype):
                                   return_losses=True, check=False)  # fmt: skip
         grads = mc.batch_gradient(cache, Deltas)
         _sgd_update(params, grads, LR, None, 0.0)
-        return E_n.mean()
+        return E_n.sum() / len(E_n)
 
     return step
 
@@ -259,6 +259,19 @@ def main(argv=None):
     if torch is None and jax is None:
         add("SGD step B=32, float64", t64, "—", None, "", None)
         add("SGD step B=32, float32", t32, "—", None, "", None)
+
+    # 1b. the same step inside the real loop: train() without epoch-loss evaluations
+    for name, dtype in (("float64", np.float64), ("float32", np.float32)):
+        p0 = [{"W": p["W"].astype(dtype), "b": p["b"].astype(dtype)} for p in params]
+
+        def loop(p0=p0):
+            mc.train(p0, Xtr, ytr, activations=ACTS, loss=LOSS, lr=LR, num_epochs=5,
+                     batch_size=B, rng=np.random.default_rng(0),
+                     track_epoch_loss=False)  # fmt: skip
+
+        steps = 5 * len(mc.batch_schedule(Xtr.shape[0], B))
+        t_loop = median_time(loop, number=1, repeat=rep, warmup=1) / steps
+        add(f"SGD step B=32, {name}, inside train()", t_loop, "—", None, "(info)", None)
 
     # 2. per-example gradients
     for Bp in (256, 1797):

@@ -329,7 +329,7 @@ def _train(params, X, Y, activations, loss, reduction, lr, num_epochs, schedule,
                     params, cache, Yb, activations, loss, scale=lr * s, return_losses=True,
                     check=False,
                 )  # fmt: skip
-                E = step_loss[t] = E_n.sum() if reduction == "sum" else E_n.mean()
+                E = step_loss[t] = E_n.sum() if reduction == "sum" else E_n.sum() / len(E_n)
                 t += 1
                 if not math.isfinite(E):
                     diverged = _diverged(on_divergence, lr, epoch, t - 1, E)
