@@ -7,7 +7,8 @@ Run from the repository root::
 
 Everything is measured in this one run, on one thread: BLAS is limited with
 threadpoolctl, torch with ``torch.set_num_threads(1)``, XLA with ``XLA_FLAGS``.
-Times are medians over repeats of blocks of calls.  The network is the book's
+Times are medians over repeated blocks of calls; the blocks of the variants being
+compared alternate, so load from other processes affects them alike.  The network is the book's
 digits classifier: 64-64-10, tanh hidden layer, softmax cross-entropy.
 PyTorch and JAX are optional; their columns are skipped (and said so) if they
 are not installed.
@@ -40,24 +41,30 @@ SIZES = (64, 64, 10)
 LR = 0.1
 
 
-def median_time(fn, *, number, repeat, warmup=3, finish=None):
-    """Median over ``repeat`` blocks of the time per call of ``fn`` (seconds).
+def interleaved(cases, repeat, warmup=3):
+    """Median time per call of several functions, measured in alternating blocks.
 
-    ``finish`` (if given) runs at the end of each block, inside the timing (used to wait
-    for JAX's asynchronous dispatch to complete)."""
-    for _ in range(warmup):
-        fn()
-    if finish:
-        finish()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
+    ``cases`` maps a name to ``(fn, number, finish)``: each block calls ``fn`` ``number``
+    times, then ``finish()`` if given (inside the timing; used to wait for JAX's
+    asynchronous dispatch).  Blocks of all cases alternate ``repeat`` times, so a burst
+    of load elsewhere on the machine slows all of them alike and the ratios stay fair.
+    Returns ``{name: median seconds per call}``.
+    """
+    for fn, _, finish in cases.values():
+        for _ in range(warmup):
             fn()
         if finish:
             finish()
-        times.append((time.perf_counter() - t0) / number)
-    return statistics.median(times)
+    times = {name: [] for name in cases}
+    for _ in range(repeat):
+        for name, (fn, number, finish) in cases.items():
+            t0 = time.perf_counter()
+            for _ in range(number):
+                fn()
+            if finish:
+                finish()
+            times[name].append((time.perf_counter() - t0) / number)
+    return {name: statistics.median(v) for name, v in times.items()}
 
 
 def fmt_time(t):
@@ -232,97 +239,97 @@ def main(argv=None):
         rows.append((task, fmt_time(t_ml), ref, fmt_time(t_ref), ratio or "—", target,
                      "—" if ok is None else ("yes" if ok else "**no**")))  # fmt: skip
 
-    # 1. one minibatch SGD step, B = 32
+    # 1. one minibatch SGD step, B = 32 (all variants interleaved)
     n_step = 300
-    t64 = median_time(mlcore_step_fn(params, batches, np.float64), number=n_step, repeat=rep)
-    t32 = median_time(mlcore_step_fn(params, batches, np.float32), number=n_step, repeat=rep)
-    if torch is not None:
-        tt32 = median_time(torch_step_fn(torch, params, batches, torch.float32), number=n_step,
-                           repeat=rep)  # fmt: skip
-        tt64 = median_time(torch_step_fn(torch, params, batches, torch.float64), number=n_step,
-                           repeat=rep)  # fmt: skip
-        add("SGD step B=32, float64", t64, "PyTorch eager float64", tt64, ">= 3x faster",
-            tt64 / t64 >= 3)  # fmt: skip
-        add("SGD step B=32, float32", t32, "PyTorch eager float32", tt32, ">= 3x faster",
-            tt32 / t32 >= 3)  # fmt: skip
-    jax_loss = None
-    if jax is not None:
-        for name, dtype, t_ml in (("float64", np.float64, t64), ("float32", np.float32, t32)):
-            run, block, jax_loss = jax_step_fn(jax, params, batches, dtype, sync_every_step=False)
-            tj = median_time(run, number=n_step, repeat=rep, warmup=20, finish=block)
-            add(f"SGD step B=32, {name}", t_ml, f"JAX jit {name}, async", tj,
-                "<= 1.5x JAX time", t_ml / tj <= 1.5)  # fmt: skip
-            run, block, _ = jax_step_fn(jax, params, batches, dtype, sync_every_step=True)
-            tj = median_time(run, number=n_step, repeat=rep, warmup=20, finish=block)
-            add(f"SGD step B=32, {name}", t_ml, f"JAX jit {name}, sync each step", tj,
-                "(info)", None)  # fmt: skip
-    if torch is None and jax is None:
-        add("SGD step B=32, float64", t64, "—", None, "", None)
-        add("SGD step B=32, float32", t32, "—", None, "", None)
-
-    # 1b. the same step inside the real loop: train() without epoch-loss evaluations
-    for name, dtype in (("float64", np.float64), ("float32", np.float32)):
+    steps5 = 5 * len(mc.batch_schedule(Xtr.shape[0], B))
+    cases = {
+        "ml64": (mlcore_step_fn(params, batches, np.float64), n_step, None),
+        "ml32": (mlcore_step_fn(params, batches, np.float32), n_step, None),
+    }
+    for name, dtype in (("train64", np.float64), ("train32", np.float32)):
         p0 = [{"W": p["W"].astype(dtype), "b": p["b"].astype(dtype)} for p in params]
 
-        def loop(p0=p0):
+        def loop(p0=p0):  # the same step inside the real loop, 5 epochs, no epoch losses
             mc.train(p0, Xtr, ytr, activations=ACTS, loss=LOSS, lr=LR, num_epochs=5,
                      batch_size=B, rng=np.random.default_rng(0),
                      track_epoch_loss=False)  # fmt: skip
 
-        steps = 5 * len(mc.batch_schedule(Xtr.shape[0], B))
-        t_loop = median_time(loop, number=1, repeat=rep, warmup=1) / steps
-        add(f"SGD step B=32, {name}, inside train()", t_loop, "—", None, "(info)", None)
+        cases[name] = (loop, 1, None)
+    if torch is not None:
+        cases["torch64"] = (torch_step_fn(torch, params, batches, torch.float64), n_step, None)
+        cases["torch32"] = (torch_step_fn(torch, params, batches, torch.float32), n_step, None)
+    jax_loss = None
+    if jax is not None:
+        for bits, dtype in (("64", np.float64), ("32", np.float32)):
+            for mode in ("async", "sync"):
+                run, block, jax_loss = jax_step_fn(jax, params, batches, dtype,
+                                                   sync_every_step=mode == "sync")  # fmt: skip
+                cases[f"jax{bits}{mode}"] = (run, n_step, block)
+    t = interleaved(cases, rep)
+    for bits in ("64", "32"):
+        name = f"float{bits}"
+        t_ml = t[f"ml{bits}"]
+        if torch is not None:
+            add(f"SGD step B=32, {name}", t_ml, f"PyTorch eager {name}", t[f"torch{bits}"],
+                ">= 3x faster", t[f"torch{bits}"] / t_ml >= 3)  # fmt: skip
+        if jax is not None:
+            tj = t[f"jax{bits}async"]
+            add(f"SGD step B=32, {name}", t_ml, f"JAX jit {name}, async dispatch", tj,
+                "<= 1.5x JAX time", t_ml / tj <= 1.5)  # fmt: skip
+            add(f"SGD step B=32, {name}", t_ml, f"JAX jit {name}, sync every step",
+                t[f"jax{bits}sync"], "(info)", None)  # fmt: skip
+        add(f"SGD step B=32, {name}, inside train()", t[f"train{bits}"] / steps5, "—", None,
+            "(info)", None)  # fmt: skip
 
     # 2. per-example gradients
     for Bp in (256, 1797):
         Xp, yp = X_all[:Bp], y_all[:Bp]
         Xc, Yc = mc.check_model(params, Xp, yp, ACTS, LOSS)
-        t_pe = median_time(
-            lambda Xc=Xc, Yc=Yc: mc.per_example_gradients(params, Xc, Yc, ACTS, LOSS, check=False),
-            number=10 if Bp == 256 else 3, repeat=rep,
-        )  # fmt: skip
+        buf = mc.per_example_gradients(params, Xc, Yc, ACTS, LOSS, check=False)
+        num = 10 if Bp == 256 else 3
 
         def loop(Xc=Xc, Yc=Yc):
             return [mc.gradient(params, Xc[n : n + 1], Yc[n : n + 1], ACTS, LOSS, "sum",
                                 check=False) for n in range(Xc.shape[0])]  # fmt: skip
 
-        buf = mc.per_example_gradients(params, Xc, Yc, ACTS, LOSS, check=False)
-        t_buf = median_time(
-            lambda Xc=Xc, Yc=Yc, buf=buf: mc.per_example_gradients(
-                params, Xc, Yc, ACTS, LOSS, out=buf, check=False
-            ),
-            number=10 if Bp == 256 else 3, repeat=rep,
-        )  # fmt: skip
-        t_loop = median_time(loop, number=1, repeat=max(3, rep // 3), warmup=1)
-        add(f"per-example grads B={Bp}, reused `out=`", t_buf, "loop over examples (mlcore)",
-            t_loop, ">= 10x faster", t_loop / t_buf >= 10)  # fmt: skip
-        add(f"per-example grads B={Bp}", t_pe, "loop over examples (mlcore)", t_loop,
-            ">= 10x faster", t_loop / t_pe >= 10)  # fmt: skip
+        cases = {
+            "fresh": (lambda Xc=Xc, Yc=Yc: mc.per_example_gradients(
+                params, Xc, Yc, ACTS, LOSS, check=False), num, None),
+            "out": (lambda Xc=Xc, Yc=Yc, buf=buf: mc.per_example_gradients(
+                params, Xc, Yc, ACTS, LOSS, out=buf, check=False), num, None),
+            "loop": (loop, 1, None),
+        }  # fmt: skip
         if torch is not None:
-            t_tv = median_time(torch_vmap_fn(torch, params, Xp, yp), number=3, repeat=rep)
-            add(f"per-example grads B={Bp}", t_pe, "torch.func.vmap(grad) float64", t_tv,
-                ">= 3x faster", t_tv / t_pe >= 3)  # fmt: skip
+            cases["torch"] = (torch_vmap_fn(torch, params, Xp, yp), num, None)
         if jax is not None:
-            t_jv = median_time(jax_vmap_fn(jax, jax_loss, params, Xp, yp), number=3,
-                               repeat=rep, warmup=5)  # fmt: skip
-            add(f"per-example grads B={Bp}", t_pe, "jax.jit(vmap(grad)) float64", t_jv,
+            cases["jax"] = (jax_vmap_fn(jax, jax_loss, params, Xp, yp), num, None)
+        t = interleaved(cases, rep)
+        add(f"per-example grads B={Bp}", t["fresh"], "loop over examples (mlcore)", t["loop"],
+            ">= 10x faster", t["loop"] / t["fresh"] >= 10)  # fmt: skip
+        add(f"per-example grads B={Bp}, reused `out=`", t["out"], "loop over examples (mlcore)",
+            t["loop"], ">= 10x faster", t["loop"] / t["out"] >= 10)  # fmt: skip
+        if torch is not None:
+            add(f"per-example grads B={Bp}", t["fresh"], "torch.func.vmap(grad) float64",
+                t["torch"], ">= 3x faster", t["torch"] / t["fresh"] >= 3)  # fmt: skip
+        if jax is not None:
+            add(f"per-example grads B={Bp}", t["fresh"], "jax.jit(vmap(grad)) float64", t["jax"],
                 "(info)", None)  # fmt: skip
 
     # 3. per-example norms without materialising, B = 1797
     Xc, Yc = mc.check_model(params, X_all, y_all, ACTS, LOSS)
-    t_norm = median_time(
-        lambda: mc.per_example_grad_norms(params, Xc, Yc, ACTS, LOSS, check=False),
-        number=10, repeat=rep,
-    )  # fmt: skip
 
     def materialised():
         per = mc.per_example_gradients(params, Xc, Yc, ACTS, LOSS, check=False)
         sq = sum((g["W"] ** 2).sum(axis=(1, 2)) + (g["b"] ** 2).sum(axis=1) for g in per)
         return np.sqrt(sq)
 
-    t_mat = median_time(materialised, number=3, repeat=rep)
-    add("per-example norms B=1797", t_norm, "materialise, then norm", t_mat, ">= 5x faster",
-        t_mat / t_norm >= 5)  # fmt: skip
+    t = interleaved({
+        "norms": (lambda: mc.per_example_grad_norms(params, Xc, Yc, ACTS, LOSS, check=False),
+                  10, None),
+        "mat": (materialised, 3, None),
+    }, rep)  # fmt: skip
+    add("per-example norms B=1797", t["norms"], "materialise, then norm", t["mat"],
+        ">= 5x faster", t["mat"] / t["norms"] >= 5)  # fmt: skip
 
     # 4. 10 epochs of minibatch SGD on digits (the whole public train() call)
     accs = []
@@ -334,7 +341,7 @@ def main(argv=None):
                               batch_size=32, rng=r)  # fmt: skip
         accs.append(mc.accuracy(trained, Xte, yte))
 
-    t_train = median_time(ten_epochs, number=1, repeat=rep, warmup=1)
+    t_train = interleaved({"t": (ten_epochs, 1, None)}, rep)["t"]
     acc = accs[-1]
     add("10 epochs SGD B=32 (train())", t_train, f"test accuracy {acc:.3f}", None,
         "< 50 ms, acc >= 0.93", t_train < 0.05 and acc >= 0.93, ratio="—")  # fmt: skip
