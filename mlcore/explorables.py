@@ -31,6 +31,8 @@ from .train import train
 
 __all__ = [
     "LineProblem",
+    "draw_three_answers",
+    "three_answers",
     "batch_size_sweep",
     "batch_gradients",
     "draw_average_weights",
@@ -155,6 +157,85 @@ def _contours(ax, problem, *, star=True):
     ax.set_ylim(problem.extent[2:])
     ax.set_xlabel("$w$")
     ax.set_ylabel("$b$")
+
+
+# ----------------------------------------------------------------------------- first look
+def three_answers(problem, *, lr, num_steps, rng):
+    r"""The three candidate answers to "which gradient?", run side by side on the line.
+
+    * ``"gd"``: average the gradients at every step, i.e. gradient descent on
+      :math:`E = \frac1N \sum_n E_n`;
+    * ``"average_at_end"``: gradient descent on each example's :math:`E_n` alone
+      from the common start, the :math:`N` weight vectors averaged afterwards
+      (entry :math:`t` is the average after :math:`t` steps of every run);
+    * ``"sgd"``: one example at a time, a fresh random order every epoch.
+
+    Parameters
+    ----------
+    problem : LineProblem
+        Data and start :math:`\theta_0`.
+    lr : float
+        Learning rate :math:`\eta` of every method.
+    num_steps : int
+        Updates per run, ``>= 1``.
+    rng : numpy.random.Generator
+        Shuffles the order of the examples for ``"sgd"``.
+
+    Returns
+    -------
+    dict of str to ndarray
+        Each method's trajectory, shape ``(num_steps + 1, 2)``, rows :math:`(w, b)`.
+    """
+    T = _checks.positive_int(num_steps, "num_steps")
+    X, y, p0 = problem.X, problem.y, problem.params
+    N = X.shape[0]
+    common = dict(activations="identity", lr=lr, record="epoch", track_epoch_loss=False)
+    _, gd = train(p0, X, y, num_epochs=T, shuffle="never", **common)
+    ends = [train(p0, X[n : n + 1], y[n : n + 1], num_epochs=T, shuffle="never", **common)[1]
+            for n in range(N)]  # fmt: skip
+    avg = np.mean([h.trajectory for h in ends], axis=0)  # average the weights, run by run
+    _, sgd = train(p0, X, y, activations="identity", lr=lr, batch_size=1, rng=rng,
+                   num_epochs=-(-T // N), record="step", track_epoch_loss=False)  # fmt: skip
+    return {"gd": gd.trajectory, "average_at_end": avg, "sgd": sgd.trajectory[: T + 1]}
+
+
+def draw_three_answers(fig, num_steps, *, problem, lr=0.1, seed=0):
+    r"""Paths of the three candidate answers on the contours of :math:`E` (left), cost (right).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        Empty figure to draw on.
+    num_steps : int
+        Updates shown.
+    problem : LineProblem
+        Data, start and contour grid.
+    lr : float, default 0.1
+        Learning rate of every method.
+    seed : int, default 0
+        Seed of the SGD order (the same for every ``num_steps``).
+    """
+    runs = three_answers(problem, lr=lr, num_steps=num_steps, rng=np.random.default_rng(seed))
+    style = {
+        "gd": ("tab:blue", "average the gradients (GD)"),
+        "average_at_end": ("tab:purple", "GD per example, average the weights"),
+        "sgd": ("tab:orange", "one example at a time (SGD)"),
+    }
+    ax, ax2 = fig.subplots(1, 2, width_ratios=(1.1, 1))
+    _contours(ax, problem)
+    ax.plot(*_flatten(problem.params), "o", color="k", ms=4)
+    steps = np.arange(num_steps + 1)
+    for key, path in runs.items():
+        color, label = style[key]
+        ax.plot(*path.T, "-", color=color, lw=1.3, alpha=0.9)
+        ax.plot(*path[-1], "o", color=color, ms=5, mec="k", mew=0.5)
+        ax2.semilogy(steps, linear_cost(path, problem.X, problem.y), color=color, label=label)
+    E_star = linear_cost(problem.theta_star, problem.X, problem.y)
+    ax2.axhline(E_star, color="k", lw=0.8, ls="--", label="minimum of $E$")
+    ax.set_title(f"after {num_steps} steps", fontsize=9)
+    ax2.set_xlabel("steps")
+    ax2.set_ylabel("cost $E$ on the whole set")
+    ax2.legend(fontsize=6)
 
 
 # ----------------------------------------------------------------------------- chapter 1

@@ -135,3 +135,15 @@ def test_noise_figures_draw():
     assert png.startswith(b"\x89PNG")
     noise = ex.noise_vs_batch_size(G, [1, 2, 10], num_draws=20, rng=rng)
     assert render_png(partial(ex.draw_noise_vs_batch_size, noise=noise), {}, dpi=30)
+
+
+def test_three_answers_one_step_agree_and_many_steps_split():
+    """One step: averaging the weights equals averaging the gradients; later they part."""
+    problem = ex.line_problem(np.random.default_rng(7), num_examples=8)
+    one = ex.three_answers(problem, lr=0.1, num_steps=1, rng=np.random.default_rng(0))
+    assert all(path.shape == (2, 2) for path in one.values())
+    np.testing.assert_allclose(one["average_at_end"], one["gd"], atol=1e-12)
+    many = ex.three_answers(problem, lr=0.1, num_steps=300, rng=np.random.default_rng(0))
+    np.testing.assert_allclose(many["gd"][-1], problem.theta_star, atol=1e-3)
+    cost = ex.linear_cost(many["average_at_end"][-1], problem.X, problem.y)
+    assert cost > 10 * ex.linear_cost(problem.theta_star, problem.X, problem.y)
