@@ -137,10 +137,10 @@ def resolve_activations(activations, num_layers):
 def _activations(activations, num_layers):
     if isinstance(activations, str):
         return _resolve(activations, num_layers)
-    if not isinstance(activations, (list, tuple)):
-        raise TypeError(
-            f"activations must be a str or a list of str; got {type(activations).__name__}"
-        )
+    if not isinstance(activations, (list, tuple)) or not all(
+        isinstance(a, str) for a in activations
+    ):
+        raise TypeError(f"activations must be a str or a list of str; got {activations!r:.80}")
     return _resolve(tuple(activations), num_layers)
 
 

@@ -93,6 +93,8 @@ CASES = [
     ("activation-count", lambda: mc.forward(P, X, ["tanh"]), ValueError,
      r"activations must name one activation per layer \(2\); got 1"),
     ("activation-type", lambda: mc.forward(P, X, 3), TypeError, r"activations must be a str"),
+    ("activation-list-type", lambda: mc.forward(P, X, [["tanh"], "identity"]), TypeError,
+     r"activations must be a str or a list of str"),
     ("loss-unknown", lambda: mc.cost(P, X, Y, "tanh", "hinge"), ValueError,
      r"loss must be one of .*got 'hinge'"),
     ("reduction-unknown", lambda: mc.cost(P, X, Y, "tanh", "squared_error", "avg"), ValueError,
