@@ -69,7 +69,7 @@ def interleaved(cases, repeat, warmup=3):
 
 def fmt_time(t):
     if t is None:
-        return "skipped"
+        return "—"
     return f"{t * 1e6:,.0f} µs" if t < 1e-2 else f"{t * 1e3:,.1f} ms"
 
 
@@ -278,6 +278,8 @@ def main(argv=None):
                 "<= 1.5x JAX time", t_ml / tj <= 1.5)  # fmt: skip
             add(f"SGD step B=32, {name}", t_ml, f"JAX jit {name}, sync every step",
                 t[f"jax{bits}sync"], "(info)", None)  # fmt: skip
+        if torch is None and jax is None:
+            add(f"SGD step B=32, {name}", t_ml, "—", None, "(no reference installed)", None)
         add(f"SGD step B=32, {name}, inside train()", t[f"train{bits}"] / steps5, "—", None,
             "(info)", None)  # fmt: skip
 
