@@ -7,6 +7,7 @@ from .activations import ACTIVATIONS
 from .averaging import AveragingHistory, average_params, average_weights, split_indices
 from .data import (
     least_squares,
+    line_cost,
     load_digits,
     make_line,
     make_linear_regression,
@@ -101,6 +102,7 @@ __all__ = [
     "init_params",
     "input_gradient",
     "least_squares",
+    "line_cost",
     "load_digits",
     "log_softmax",
     "make_line",

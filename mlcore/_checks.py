@@ -216,3 +216,14 @@ def inputs(X, params_, dtype, name="X"):
     if arr.shape[0] == 0:
         raise ValueError(f"{name} must contain at least one example; got shape {arr.shape}")
     return finite(np.ascontiguousarray(arr, dtype=dtype), name)
+
+
+def interval(pair, name):
+    """A finite pair ``(lo, hi)`` with ``lo < hi``."""
+    try:
+        lo, hi = (float(v) for v in pair)
+    except Exception as exc:
+        raise TypeError(f"{name} must be a pair of numbers (lo, hi); got {pair!r}") from exc
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"{name} must satisfy lo < hi (finite); got {pair!r}")
+    return lo, hi

@@ -23,6 +23,7 @@ from . import _checks
 
 __all__ = [
     "least_squares",
+    "line_cost",
     "load_digits",
     "make_line",
     "make_linear_regression",
@@ -65,7 +66,7 @@ def make_line(num_examples, rng, *, w=2.0, b=-1.0, noise=0.5, x_range=(-2.0, 2.0
     w = _checks.real(w, "w")
     b = _checks.real(b, "b")
     noise = _checks.real(noise, "noise", nonneg=True)
-    lo, hi = _interval(x_range, "x_range")
+    lo, hi = _checks.interval(x_range, "x_range")
     X = rng.uniform(lo, hi, size=(N, 1))
     y = w * X + b + noise * rng.standard_normal((N, 1))
     return X, y, [{"W": np.array([[w]]), "b": np.array([b])}]
@@ -113,6 +114,45 @@ def make_linear_regression(num_examples, rng, *, num_features=2, noise=0.1, W=No
     X = rng.standard_normal((N, d))
     y = X @ W.T + b + noise * rng.standard_normal((N, 1))
     return X, y, [{"W": W, "b": np.array([float(b)])}]
+
+
+def line_cost(thetas, X, y, *, reduction="mean"):
+    r"""Squared-error cost of the line :math:`\hat y = w x + b` at many :math:`(w, b)` at once.
+
+    .. math::
+
+        E(w, b) = c \sum_{n=1}^N \tfrac12 (w x_n + b - y_n)^2, \qquad
+        c = 1/N \ (\text{mean}) \text{ or } 1 \ (\text{sum}).
+
+    Parameters
+    ----------
+    thetas : array_like, shape (..., 2)
+        Points :math:`(w, b)`: one pair, rows of a trajectory, or a grid.
+    X : array_like, shape (N, 1)
+        Inputs (one feature).
+    y : array_like, shape (N, 1) or (N,)
+        Targets.
+    reduction : {"sum", "mean"}, default "mean"
+        Reduction over examples.
+
+    Returns
+    -------
+    ndarray, shape (...) (a float for one pair)
+        The cost at every point.
+    """
+    T = np.asarray(thetas, dtype=np.float64)
+    if T.ndim == 0 or T.shape[-1] != 2:
+        raise ValueError(f"thetas must have shape (..., 2), pairs (w, b); got shape {T.shape}")
+    X = _checks.float_matrix(X, "X", cols=1)
+    t = np.asarray(y, dtype=np.float64).reshape(-1)
+    if t.shape[0] != X.shape[0]:
+        raise ValueError(f"y must have {X.shape[0]} entries (one per row of X); got {t.shape[0]}")
+    _checks.choice(reduction, ("sum", "mean"), "reduction")
+    r = T[..., :1] * X[:, 0] + T[..., 1:] - t  # (..., N) residuals
+    E = 0.5 * np.einsum("...n,...n->...", r, r)
+    if reduction == "mean":
+        E = E / X.shape[0]
+    return float(E) if T.ndim == 1 else E
 
 
 def least_squares(X, y):
@@ -281,13 +321,3 @@ def load_digits(rng, *, test_size=0.2, scale="standardize", dtype=np.float64):
     elif scale == "unit":
         X_train, X_test = X_train / 16.0, X_test / 16.0
     return X_train.astype(dtype), X_test.astype(dtype), y[train], y[test]
-
-
-def _interval(pair, name):
-    try:
-        lo, hi = (float(v) for v in pair)
-    except Exception as exc:
-        raise TypeError(f"{name} must be a pair of numbers (lo, hi); got {pair!r}") from exc
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise ValueError(f"{name} must satisfy lo < hi (finite); got {pair!r}")
-    return lo, hi

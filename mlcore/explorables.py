@@ -25,6 +25,7 @@ import numpy as np
 
 from . import _checks
 from .averaging import average_weights
+from .data import line_cost as linear_cost  # the line's cost, re-exported for the chapters
 from .mlp import gradient
 from .params import _flatten
 from .train import train
@@ -79,35 +80,6 @@ class LineProblem:
     theta_star: np.ndarray
     extent: tuple
     grid: tuple
-
-
-def linear_cost(thetas, X, y):
-    r"""Mean squared-error cost of :math:`\hat y = w x + b` at many :math:`(w, b)` at once.
-
-    Parameters
-    ----------
-    thetas : array_like, shape (T, 2) or (2,)
-        Rows :math:`(w, b)`.
-    X : array_like, shape (N, 1)
-        Inputs.
-    y : array_like, shape (N, 1)
-        Targets.
-
-    Returns
-    -------
-    ndarray, shape (T,) (or float for one row)
-        :math:`E = \frac{1}{2N} \sum_n (w x_n + b - y_n)^2` per row.
-    """
-    T = np.asarray(thetas, dtype=np.float64)
-    one = T.ndim == 1
-    T = np.atleast_2d(T)
-    if T.shape[1] != 2:
-        raise ValueError(f"thetas must have 2 columns (w, b); got shape {T.shape}")
-    x = np.asarray(X, dtype=np.float64).reshape(1, -1)
-    t = np.asarray(y, dtype=np.float64).reshape(1, -1)
-    r = T[:, :1] * x + T[:, 1:] - t  # (T, N) residuals
-    E = 0.5 * np.mean(r**2, axis=1)
-    return float(E[0]) if one else E
 
 
 def line_problem(rng, *, num_examples=8, start=(-1.5, 2.5), noise=0.4, grid=80, pad=1.0):

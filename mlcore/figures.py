@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .data import line_cost
+
 __all__ = [
     "linear_cost_grid",
     "plot_backprop_flow",
@@ -75,14 +77,9 @@ def linear_cost_grid(X, y, w_grid, b_grid, *, reduction="mean"):
         ``E[i, j]`` is the cost at ``(w_grid[j], b_grid[i])`` (the layout of
         :func:`matplotlib.pyplot.contour`).
     """
-    x, y = _as_xy(X, y)
-    if reduction not in ("sum", "mean"):
-        raise ValueError(f"reduction must be 'sum' or 'mean'; got {reduction!r}")
-    w = np.asarray(w_grid, dtype=np.float64)[None, :, None]
-    b = np.asarray(b_grid, dtype=np.float64)[:, None, None]
-    r = w * x + b - y  # (G_b, G_w, N) residuals
-    E = 0.5 * np.einsum("ijn,ijn->ij", r, r)
-    return E / x.shape[0] if reduction == "mean" else E
+    _as_xy(X, y)
+    Wg, Bg = np.meshgrid(np.asarray(w_grid, dtype=np.float64), np.asarray(b_grid, dtype=np.float64))
+    return line_cost(np.stack([Wg, Bg], axis=-1), X, y, reduction=reduction)
 
 
 def plot_example_gradients(

@@ -186,8 +186,8 @@ def plot_cost_contour(
         The axes drawn on.
     """
     num = _checks.positive_int(num, "num", minimum=2)
-    lo0, hi0 = _interval(range0, "range0")
-    lo1, hi1 = _interval(range1, "range1")
+    lo0, hi0 = _checks.interval(range0, "range0")
+    lo1, hi1 = _checks.interval(range1, "range1")
     T0, T1, E = cost_surface(
         params, X, Y, np.linspace(lo0, hi0, num), np.linspace(lo1, hi1, num),
         indices=indices, activations=activations, loss=loss, reduction=reduction,
@@ -307,13 +307,3 @@ def _grid_values(v, name):
     if v.ndim != 1 or v.size < 2:
         raise ValueError(f"{name} must be 1-D with at least 2 values; got shape {v.shape}")
     return _checks.finite(v, name)
-
-
-def _interval(pair, name):
-    try:
-        lo, hi = (float(x) for x in pair)
-    except Exception as exc:
-        raise TypeError(f"{name} must be a pair of numbers (lo, hi); got {pair!r}") from exc
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise ValueError(f"{name} must satisfy lo < hi (finite); got {pair!r}")
-    return lo, hi

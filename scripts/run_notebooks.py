@@ -34,6 +34,7 @@ def run(path: Path, timeout: int = 600) -> float:
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
         store_widget_state=True,
+        record_timing=False,  # no timestamps in the stored notebook: quiet diffs
     )
     start = time.perf_counter()
     client.execute()

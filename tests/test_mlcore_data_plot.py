@@ -113,3 +113,27 @@ def test_gradient_arrows(plt):
     np.testing.assert_allclose([mean.U[0], mean.V[0]], -0.1 * G.mean(axis=0))
     with pytest.raises(ValueError, match="gradients must have shape"):
         mc.plot_gradient_arrows(np.zeros((3, 3)))
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_line_cost_equals_the_network_cost_at_every_point(reduction):
+    X, y, _ = mc.make_line(9, np.random.default_rng(3))
+    thetas = np.random.default_rng(4).normal(size=(3, 5, 2))
+    E = mc.line_cost(thetas, X, y, reduction=reduction)
+    assert E.shape == (3, 5)
+    for idx in np.ndindex(3, 5):
+        w, b = thetas[idx]
+        params = [{"W": np.array([[w]]), "b": np.array([b])}]
+        expected = mc.cost(params, X, y, activations="identity", reduction=reduction)
+        assert E[idx] == pytest.approx(expected, rel=1e-12)
+    assert isinstance(mc.line_cost(thetas[0, 0], X, y), float)
+
+
+def test_line_cost_rejects_bad_shapes():
+    X, y, _ = mc.make_line(4, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="thetas must have shape"):
+        mc.line_cost([1.0, 2.0, 3.0], X, y)
+    with pytest.raises(ValueError, match="y must have 4 entries"):
+        mc.line_cost([1.0, 2.0], X, y[:-1])
+    with pytest.raises(ValueError, match="reduction"):
+        mc.line_cost([1.0, 2.0], X, y, reduction="median")
