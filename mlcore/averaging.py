@@ -26,7 +26,7 @@ import numpy as np
 
 from . import _checks
 from .mlp import backward, check_model, cost, forward
-from .params import _flatten
+from .params import _copy, _flatten
 from .train import _sgd_update
 
 __all__ = ["AveragingHistory", "average_params", "average_weights", "split_indices"]
@@ -206,13 +206,13 @@ def average_weights(
     w = sizes / sizes.sum() if weighting == "size" else np.full(len(subsets), 1 / len(subsets))
     data = [(X[s], Y[s]) for s in subsets]
 
-    theta = [{"W": p["W"].copy(), "b": p["b"].copy()} for p in params]
+    theta = _copy(params)
     round_loss = [cost(theta, X, Y, activations, loss, reduction, check=False)]
     trajectory = [_flatten(theta)]
     for _ in range(rounds):
         copies = []
         for X_k, Y_k in data:  # each copy trains on its own subset only
-            theta_k = [{"W": p["W"].copy(), "b": p["b"].copy()} for p in theta]
+            theta_k = _copy(theta)
             for _ in range(local_steps):
                 _, cache = forward(theta_k, X_k, activations, check=False)
                 grads = backward(theta_k, cache, Y_k, activations, loss, reduction, check=False)

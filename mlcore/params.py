@@ -92,6 +92,11 @@ def copy_params(params):
         Same structure with copied arrays.
     """
     _checks.params(params)
+    return _copy(params)
+
+
+def _copy(params):
+    """:func:`copy_params` without the checks, for hot loops."""
     return [{"W": layer["W"].copy(), "b": layer["b"].copy()} for layer in params]
 
 

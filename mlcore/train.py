@@ -39,7 +39,7 @@ import numpy as np
 
 from . import _checks
 from .mlp import backprop, batch_gradient, check_model, cost, forward
-from .params import _flatten
+from .params import _copy, _flatten
 
 __all__ = ["Batch", "History", "batch_schedule", "sgd_update", "train"]
 
@@ -304,7 +304,7 @@ def _train(params, X, Y, activations, loss, reduction, lr, num_epochs, schedule,
     run the forward pass, backpropagate, form :math:`\Delta^{(l)\top} X^{(l)}` per layer
     and step.  Returns ``(params, history)`` like :func:`train`.
     """
-    params = [{"W": p["W"].copy(), "b": p["b"].copy()} for p in params]
+    params = _copy(params)
     velocity = [{"W": np.zeros_like(p["W"]), "b": np.zeros_like(p["b"])} for p in params]
     steps = len(schedule)
     step_loss = np.empty(num_epochs * steps)

@@ -41,7 +41,8 @@ def built_book(tmp_path_factory) -> Path:
 
 
 def chromium_path() -> str | None:
-    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
+    """Debian's Chromium, or the browser named by ``CHROMIUM_PATH``."""
+    for candidate in (os.environ.get("CHROMIUM_PATH", ""), "/usr/bin/chromium"):
         if os.path.exists(candidate):
             return candidate
     return None
