@@ -24,14 +24,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _checks
-from .averaging import average_weights
+from .averaging import average_params, average_weights
 from .data import line_cost as linear_cost  # the line's cost, re-exported for the chapters
-from .mlp import gradient
+from .mlp import cost, gradient, predict
 from .params import _flatten
 from .train import train
 
 __all__ = [
     "LineProblem",
+    "draw_effective_lr",
+    "draw_weight_interpolation",
     "draw_three_answers",
     "three_answers",
     "batch_size_sweep",
@@ -390,6 +392,41 @@ def permute_hidden(params, perm):
     ]
 
 
+def draw_weight_interpolation(fig, net_a, net_b, X, y, *, activations="tanh"):
+    r"""Cost along the segment between two networks' weights (left) and their fits (right).
+
+    Left: :math:`E((1 - t)\,\theta_A + t\,\theta_B)` for :math:`t \in [0, 1]`, with the
+    cost of predicting 0 everywhere for reference.  Right: the data, network A and the
+    midpoint :math:`\tfrac12(\theta_A + \theta_B)`.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        Empty figure to draw on.
+    net_a, net_b : list of dict
+        Parameters of two networks with the same shapes.
+    X : array_like, shape (N, 1)
+        Inputs (one feature).
+    y : array_like, shape (N, 1)
+        Targets.
+    activations : str or sequence of str, default "tanh"
+        As in :func:`mlcore.mlp.forward`.
+    """
+    ts = np.linspace(0.0, 1.0, 21)
+    path = [cost(average_params([net_a, net_b], [1 - t, t]), X, y, activations) for t in ts]
+    ax1, ax2 = fig.subplots(1, 2)
+    ax1.plot(ts, path, "o-", ms=3)
+    ax1.axhline(0.5 * np.mean(np.asarray(y) ** 2), color="k", ls="--", lw=0.8, label="predict 0")
+    ax1.set_xlabel(r"$t$ in $(1 - t)\,\theta_A + t\,\theta_B$")
+    ax1.set_ylabel("cost $E$")
+    ax1.legend()
+    ax2.plot(X, y, ".", color="0.6", label="data")
+    ax2.plot(X, predict(net_a, X, activations), label="A (= B)")
+    ax2.plot(X, predict(average_params([net_a, net_b]), X, activations), label="average")
+    ax2.set_xlabel("$x$")
+    ax2.legend()
+
+
 # ----------------------------------------------------------------------------- chapter 2
 def draw_batch_sizes(fig, batch_size, lr, num_epochs, shuffle, *, problem, seed=0):
     r"""One minibatch-SGD run on the line: path on the contours and cost per update.
@@ -490,12 +527,12 @@ def draw_same_budget(fig, *, problem, runs):
     ax, ax2, ax3 = fig.subplots(1, 3, width_ratios=(1.1, 1, 1))
     _contours(ax, problem)
     E_star = linear_cost(problem.theta_star, problem.X, problem.y)
-    for B, (traj, cost, seen) in runs.items():
+    for B, (traj, costs, seen) in runs.items():
         name = "GD" if B == N else ("SGD" if B == 1 else "minibatch")
         label = f"{name}, $B = {B}$"
         ax.plot(*traj.T, "-", lw=0.9, alpha=0.85, label=label)
-        ax2.semilogy(seen / N, cost - E_star, lw=1, label=label)
-        ax3.semilogy(np.arange(len(cost)), cost - E_star, lw=1, label=label)
+        ax2.semilogy(seen / N, costs - E_star, lw=1, label=label)
+        ax3.semilogy(np.arange(len(costs)), costs - E_star, lw=1, label=label)
     ax.legend(fontsize=6, loc="lower left")
     ax2.set_xlabel("epochs (examples seen / $N$)")
     ax2.set_ylabel("excess cost $E - E^*$")
@@ -735,3 +772,42 @@ def batch_size_sweep(problem, batch_sizes, *, lr, reduction, scale_lr=False, num
             E = linear_cost(_flatten(p), problem.X, problem.y)
             out.append(E if np.isfinite(E) and E < 1e6 else np.inf)
     return np.array(out)
+
+
+def draw_effective_lr(fig, batch_sizes, lr, final_mean, final_sum, E_star, *, cap=1e3):
+    r"""Effective learning rate of the sum and mean reductions (left), excess cost (right).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        Empty figure to draw on.
+    batch_sizes : sequence of int
+        The batch sizes :math:`B` of the sweep.
+    lr : float
+        The learning rate :math:`\eta` used with both reductions.
+    final_mean, final_sum : array_like, shape (len(batch_sizes),)
+        Cost after training with each reduction (:func:`batch_size_sweep`; ``inf``
+        where training diverged).
+    E_star : float
+        Minimum of the cost.
+    cap : float, default 1e3
+        Excess costs above this are drawn at ``cap`` and marked "diverged".
+    """
+    Bs = np.asarray(batch_sizes)
+    ax1, ax2 = fig.subplots(1, 2)
+    ax1.plot(Bs, np.full(len(Bs), lr), "o-", label=r"mean: $\eta$")
+    ax1.plot(Bs, lr * Bs, "s-", label=r"sum: $\eta B$")
+    ax1.set_ylabel("effective learning rate")
+    ax1.legend()
+    runs = ((final_mean, r"mean, $\eta$ fixed", "o"),
+            (final_sum, r"sum, $\eta$ fixed (= mean, $\eta B$)", "s"))  # fmt: skip
+    for values, label, marker in runs:
+        ax2.plot(Bs, np.minimum(np.asarray(values) - E_star, cap), marker + "-", label=label)
+    ax2.axhline(cap, color="k", lw=0.6, ls=":")
+    ax2.text(Bs[0], cap * 1.5, "diverged", fontsize=8)
+    ax2.set_ylabel("excess cost after 5 epochs")
+    ax2.legend(fontsize=8)
+    for ax in (ax1, ax2):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("batch size $B$")

@@ -147,3 +147,43 @@ def test_three_answers_one_step_agree_and_many_steps_split():
     np.testing.assert_allclose(many["gd"][-1], problem.theta_star, atol=1e-3)
     cost = ex.linear_cost(many["average_at_end"][-1], problem.X, problem.y)
     assert cost > 10 * ex.linear_cost(problem.theta_star, problem.X, problem.y)
+
+
+def test_three_answers_figure_draws_the_three_paths(problem):
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    ex.draw_three_answers(fig, 10, problem=problem, lr=0.1)
+    ax, ax2 = fig.axes
+    runs = ex.three_answers(problem, lr=0.1, num_steps=10, rng=np.random.default_rng(0))
+    drawn = [line.get_xydata() for line in ax.lines if len(line.get_xydata()) == 11]
+    assert len(drawn) == 3
+    for path, expected in zip(drawn, runs.values(), strict=True):
+        np.testing.assert_allclose(path, expected)
+    assert len(ax2.lines) == 4  # three cost curves and the minimum
+
+
+def test_effective_lr_figure_caps_diverged_runs():
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    Bs = [1, 2, 4]
+    ex.draw_effective_lr(fig, Bs, 0.1, [0.5, 0.6, 0.7], [0.5, 2.0, np.inf], 0.25, cap=100.0)
+    ax1, ax2 = fig.axes
+    np.testing.assert_allclose(ax1.lines[1].get_ydata(), [0.1, 0.2, 0.4])  # sum: lr * B
+    np.testing.assert_allclose(ax2.lines[1].get_ydata(), [0.25, 1.75, 100.0])
+
+
+def test_weight_interpolation_figure_ends_at_both_networks():
+    from matplotlib.figure import Figure
+
+    rng = np.random.default_rng(5)
+    X = np.linspace(-1, 1, 7).reshape(-1, 1)
+    y = np.sin(X)
+    net_a = mlcore.init_params([1, 4, 1], rng)
+    net_b = ex.permute_hidden(net_a, rng.permutation(4))
+    fig = Figure()
+    ex.draw_weight_interpolation(fig, net_a, net_b, X, y)
+    path = fig.axes[0].lines[0].get_ydata()
+    assert path[0] == pytest.approx(mlcore.cost(net_a, X, y))
+    assert path[-1] == pytest.approx(mlcore.cost(net_b, X, y))
