@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -57,3 +59,18 @@ def test_notebook_hygiene(notebook):
             assert cell.get("execution_count") is not None or not cell.get("outputs"), (
                 f"{notebook.name}: a cell has outputs but was never executed"
             )
+
+
+def test_nbval_collects_every_toc_notebook():
+    """Ask pytest itself, with the project's configuration, which notebooks it collects."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "book"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    collected = {line.split("::")[0] for line in result.stdout.splitlines() if "::" in line}
+    expected = {p.relative_to(REPO).as_posix() for p in toc_notebooks()}
+    assert collected == expected
