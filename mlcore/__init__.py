@@ -62,6 +62,7 @@ from .plot import (
 )
 from .stats import (
     MinibatchStats,
+    covariance_trace,
     gradient_noise_trace,
     minibatch_gradient_stats,
     per_example_gradient_covariance,
@@ -91,6 +92,7 @@ __all__ = [
     "batch_schedule",
     "check_model",
     "copy_params",
+    "covariance_trace",
     "cost",
     "cost_and_gradient",
     "cost_surface",

@@ -28,6 +28,7 @@ from .averaging import average_params, average_weights
 from .data import line_cost as linear_cost  # the line's cost, re-exported for the chapters
 from .mlp import cost, gradient, predict
 from .params import _flatten
+from .stats import covariance_trace, predicted_minibatch_trace
 from .train import train
 
 __all__ = [
@@ -619,7 +620,7 @@ def draw_minibatch_cloud(fig, batch_size, *, G, num_draws=400, seed=0, lim=None)
     ax.plot(g_bar[0] + ell[0], g_bar[1] + ell[1], color="tab:red", lw=1.2,
             label="predicted $2\\sigma$")  # fmt: skip
     ax.plot(*g_bar, "*", color="k", ms=10, label="full gradient $\\bar g$")
-    measured = float(((S - S.mean(axis=0)) ** 2).sum() / (num_draws - 1))
+    measured = covariance_trace(S)
     ax.set_title(
         f"$B = {batch_size}$ of {N}: tr Cov measured {measured:.3g}, "
         f"predicted {np.trace(pred):.3g}",
@@ -696,20 +697,20 @@ def noise_vs_batch_size(G, batch_sizes, *, num_draws, rng):
     G = np.asarray(G, dtype=np.float64)
     N = G.shape[0]
     g_bar = G.mean(axis=0)
-    tr_sigma = float(((G - g_bar) ** 2).sum() / N)
+    tr_sigma = covariance_trace(G, ddof=0)
     Bs = np.array([_checks.positive_int(int(B), "batch_size", maximum=N) for B in batch_sizes])
     out = {"B": Bs, "without": [], "with": [], "mean_error": 0.0}
     for B in Bs:
         S = minibatch_means(G, int(B), num_draws, rng)
-        out["without"].append(((S - S.mean(axis=0)) ** 2).sum() / (num_draws - 1))
+        out["without"].append(covariance_trace(S))
         err = np.linalg.norm(S.mean(axis=0) - g_bar) / np.linalg.norm(g_bar)
         out["mean_error"] = max(out["mean_error"], float(err))
         R = G[rng.integers(0, N, size=(num_draws, int(B)))].mean(axis=1)
-        out["with"].append(((R - R.mean(axis=0)) ** 2).sum() / (num_draws - 1))
+        out["with"].append(covariance_trace(R))
     out["without"] = np.array(out["without"])
     out["with"] = np.array(out["with"])
-    out["pred_with"] = tr_sigma / Bs
-    out["pred_without"] = tr_sigma / Bs * (N - Bs) / (N - 1)
+    out["pred_with"] = predicted_minibatch_trace(tr_sigma, N, Bs, replace=True)
+    out["pred_without"] = predicted_minibatch_trace(tr_sigma, N, Bs)
     out["trace_sigma"] = tr_sigma
     return out
 

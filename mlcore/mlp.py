@@ -55,7 +55,7 @@ import numpy as np
 
 from . import _checks
 from .activations import ACTIVATIONS
-from .losses import LOSSES, REDUCTIONS
+from .losses import LOSSES, REDUCTIONS, _reduce
 
 __all__ = [
     "Cache",
@@ -434,7 +434,7 @@ def cost(params, X, Y, activations="tanh", loss="squared_error", reduction="mean
         X, Y = check_model(params, X, Y, activations, loss, reduction)
     y_hat, _ = forward(params, X, activations, check=False)
     E_n = LOSSES[loss].value(y_hat, Y)
-    return float(E_n.sum() if reduction == "sum" else E_n.sum() / len(E_n))
+    return float(_reduce(E_n, reduction))
 
 
 def cost_and_gradient(
@@ -471,7 +471,7 @@ def cost_and_gradient(
         X, Y = check_model(params, X, Y, activations, loss, reduction)
     y_hat, cache = forward(params, X, activations, check=False)
     E_n = LOSSES[loss].value(y_hat, Y)
-    E = float(E_n.sum() if reduction == "sum" else E_n.sum() / len(E_n))
+    E = float(_reduce(E_n, reduction))
     return E, backward(params, cache, Y, activations, loss, reduction, check=False)
 
 

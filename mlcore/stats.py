@@ -37,6 +37,7 @@ __all__ = [
     "MinibatchStats",
     "gradient_noise_trace",
     "minibatch_gradient_stats",
+    "covariance_trace",
     "per_example_gradient_covariance",
     "per_example_gradient_matrix",
     "predicted_minibatch_trace",
@@ -137,6 +138,36 @@ def gradient_noise_trace(params, X, Y, activations="tanh", loss="squared_error")
     sq = per_example_grad_norms(params, X, Y, activations, loss, squared=True, check=False)
     g_bar = _flatten(gradient(params, X, Y, activations, loss, "mean", check=False))
     return max(float(sq.mean() - g_bar @ g_bar), 0.0)
+
+
+def covariance_trace(samples, *, ddof=1):
+    r"""Trace of the covariance of the rows of ``samples``.
+
+    .. math::
+
+        \operatorname{tr}\widehat{\operatorname{Cov}} = \frac{1}{D - \text{ddof}}
+        \sum_{d=1}^{D} \lVert s_d - \bar s \rVert^2
+
+    Parameters
+    ----------
+    samples : ndarray, shape (D, P)
+        One vector per row (e.g. minibatch or per-example gradients).
+    ddof : int, default 1
+        1 for the sample covariance of draws, 0 for the population covariance
+        :math:`\Sigma` of a whole set (:math:`1/N`).
+
+    Returns
+    -------
+    float
+        The trace, ``>= 0``.
+    """
+    S = np.asarray(samples, dtype=np.float64)
+    if S.ndim != 2 or S.shape[0] <= ddof:
+        raise ValueError(
+            f"samples must have shape (D, P) with D > ddof = {ddof}; got shape {S.shape}"
+        )
+    C = S - S.mean(axis=0)
+    return float((C**2).sum() / (S.shape[0] - ddof))
 
 
 def predicted_minibatch_trace(trace_sigma, num_examples, batch_size, *, replace=False):
@@ -265,7 +296,7 @@ def minibatch_gradient_stats(
         idx = rng.choice(N, size=B, replace=bool(replace))
         samples[d] = _flatten(gradient(params, X[idx], Y[idx], activations, loss, check=False))
     mean = samples.mean(axis=0)
-    cov_trace = float(((samples - mean) ** 2).sum() / (D - 1))
+    cov_trace = covariance_trace(samples)
     full = _flatten(gradient(params, X, Y, activations, loss, "mean", check=False))
     trace_sigma = gradient_noise_trace(params, X, Y, activations, loss)
     if N == 1 and not replace:

@@ -38,6 +38,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _checks
+from .losses import _reduce
 from .mlp import backprop, batch_gradient, check_model, cost, forward
 from .params import _copy, _flatten
 
@@ -329,7 +330,7 @@ def _train(params, X, Y, activations, loss, reduction, lr, num_epochs, schedule,
                     params, cache, Yb, activations, loss, scale=lr * s, return_losses=True,
                     check=False,
                 )  # fmt: skip
-                E = step_loss[t] = E_n.sum() if reduction == "sum" else E_n.sum() / len(E_n)
+                E = step_loss[t] = _reduce(E_n, reduction)
                 t += 1
                 if not math.isfinite(E):
                     diverged = _diverged(on_divergence, lr, epoch, t - 1, E)

@@ -192,3 +192,13 @@ def test_exact_minibatch_covariance_by_enumeration():
         gB = np.array([G[list(s)].mean(axis=0) for s in combinations(range(7), B)])
         tr = ((gB - gB.mean(axis=0)) ** 2).sum(axis=1).mean()
         assert tr == pytest.approx(mc.predicted_minibatch_trace(t, 7, B), rel=1e-9, abs=1e-20)
+
+
+def test_covariance_trace_is_the_trace_of_numpys_covariance():
+    S = np.random.default_rng(8).normal(size=(50, 4))
+    assert mc.covariance_trace(S) == pytest.approx(np.trace(np.cov(S, rowvar=False)))
+    assert mc.covariance_trace(S, ddof=0) == pytest.approx(
+        np.trace(np.cov(S, rowvar=False, bias=True))
+    )
+    with pytest.raises(ValueError, match="samples must have shape"):
+        mc.covariance_trace(S[:1])
