@@ -6,8 +6,8 @@ whose display carries two renderings in the same MIME bundle:
 
 ``application/vnd.jupyter.widget-view+json``
     In a live kernel (JupyterLab, Binder, Colab) the reader gets ipywidgets
-    controls and a :class:`ipywidgets.Image`; moving a control calls ``draw``
-    again and replaces the image's PNG bytes.
+    controls and a :class:`ipywidgets.Image`; moving a control replaces the
+    image's PNG bytes with the frame drawn for those values.
 ``text/html``
     In the static book (no kernel) every combination of control values is drawn
     once in advance; the PNG frames are embedded as base64 behind plain HTML
@@ -37,6 +37,7 @@ import html
 import io
 import itertools
 import json
+import math
 import numbers
 import secrets
 from typing import NamedTuple
@@ -196,9 +197,7 @@ class Explorable:
         self.draw = draw
         self.controls = _check_controls(controls)
         sizes = [len(c.values) for c in self.controls.values()]
-        count = 1
-        for s in sizes:
-            count *= s
+        count = math.prod(sizes)
         if count > max_frames:
             raise ValueError(
                 f"the controls give {count} frames (product of {sizes}), more than "
@@ -218,11 +217,15 @@ class Explorable:
         self._image = None
 
     # ------------------------------------------------------------------ static HTML
-    def _default_index(self):
+    def _frame_index(self, values):
+        """Position in :attr:`frames` of the combination ``values`` (name to value)."""
         i = 0
-        for c in self.controls.values():
-            i = i * len(c.values) + _index(c.values, c.default)
+        for name, c in self.controls.items():
+            i = i * len(c.values) + _index(c.values, values[name])
         return i
+
+    def _default_index(self):
+        return self._frame_index({name: c.default for name, c in self.controls.items()})
 
     def _html(self):
         uid = self.id
@@ -343,8 +346,13 @@ class Explorable:
         return {name: w.value for name, w in self.inputs.items()}
 
     def update(self, change=None):
-        """Redraw the live image from the current control values (the widgets' callback)."""
-        self.image.value = render_png(self.draw, self.values(), figsize=self.figsize, dpi=self.dpi)
+        """Show the frame of the current control values (the widgets' callback).
+
+        Every combination was drawn once when the explorable was made (for the
+        static version), so the live view shows that drawing instead of drawing it
+        again.
+        """
+        self.image.value = self.frames[self._frame_index(self.values())]
 
     # ------------------------------------------------------------------ display
     def _repr_mimebundle_(self, include=None, exclude=None):
