@@ -143,7 +143,9 @@ def line_cost(thetas, X, y, *, reduction="mean"):
     T = np.asarray(thetas, dtype=np.float64)
     if T.ndim == 0 or T.shape[-1] != 2:
         raise ValueError(f"thetas must have shape (..., 2), pairs (w, b); got shape {T.shape}")
-    X = _checks.float_matrix(X, "X", cols=1)
+    X = _checks.float_matrix(X, "X")
+    if X.shape[1] != 1:
+        raise ValueError(f"X must have shape (N, 1) (one feature); got {X.shape}")
     t = np.asarray(y, dtype=np.float64).reshape(-1)
     if t.shape[0] != X.shape[0]:
         raise ValueError(f"y must have {X.shape[0]} entries (one per row of X); got {t.shape[0]}")

@@ -29,7 +29,7 @@ from .data import line_cost as linear_cost  # the line's cost, re-exported for t
 from .mlp import cost, gradient, predict
 from .params import _flatten
 from .stats import covariance_trace, predicted_minibatch_trace
-from .train import train
+from .train import batch_schedule, train
 
 __all__ = [
     "LineProblem",
@@ -660,14 +660,12 @@ def batch_gradients(params, X, Y, batch_size, *, activations="identity", loss="s
     sizes : ndarray of int, shape (K,)
         :math:`|B_k|`.
     """
-    N = len(X)
-    B = _checks.positive_int(batch_size, "batch_size", maximum=N)
-    starts = range(0, N, B)
+    batches = batch_schedule(len(X), batch_size)  # the epoch's consecutive batches
     grads = np.array(
-        [_flatten(gradient(params, X[s : s + B], Y[s : s + B], activations, loss, "mean"))
-         for s in starts]
+        [_flatten(gradient(params, X[k.start : k.stop], Y[k.start : k.stop], activations, loss))
+         for k in batches]
     )  # fmt: skip
-    sizes = np.array([len(X[s : s + B]) for s in starts])
+    sizes = np.array([k.stop - k.start for k in batches])
     return grads, sizes
 
 

@@ -77,7 +77,6 @@ def linear_cost_grid(X, y, w_grid, b_grid, *, reduction="mean"):
         ``E[i, j]`` is the cost at ``(w_grid[j], b_grid[i])`` (the layout of
         :func:`matplotlib.pyplot.contour`).
     """
-    _as_xy(X, y)
     Wg, Bg = np.meshgrid(np.asarray(w_grid, dtype=np.float64), np.asarray(b_grid, dtype=np.float64))
     return line_cost(np.stack([Wg, Bg], axis=-1), X, y, reduction=reduction)
 
