@@ -1,141 +1,71 @@
 """mlcore: the small numpy gradient engine of the book.
 
-The public API in one place; see :mod:`mlcore.mlp` for the notation.
+The public API, grouped by what it does (the notation is the book's, see
+:mod:`mlcore.mlp`).  Everything here needs numpy only; the figures and
+interactive widgets that draw it live in :mod:`mlcore.figures`, which is not
+imported by ``import mlcore``.
+
+Network
+    :func:`init_params`, :func:`forward`, :func:`deltas`,
+    :func:`gradient_from_deltas`, :func:`gradient`, :func:`cost`,
+    :func:`predict`, :func:`accuracy`.
+Per-example gradients
+    :func:`per_example_gradients`, :func:`per_example_gradient_norms`,
+    :func:`input_gradient`.
+Training
+    :func:`train`, :class:`History`, :func:`batch_schedule`, :func:`sgd_step`.
+Averaging weights
+    :func:`average_params`, :func:`federated_averaging`.
+Checking gradients
+    :func:`gradient_check`, :func:`numerical_gradient`.
+Parameter vectors
+    :func:`flatten_params`, :func:`unflatten_params`, :func:`num_params`,
+    :func:`zeros_like_params`.
+Data
+    :func:`load_digits`, :func:`make_line`, :func:`make_moons`.
+
+Modules for one chapter's simulations: :mod:`mlcore.line` (the two-parameter
+line of Parts I-II) and :mod:`mlcore.noise` (minibatch gradient noise).
 """
 
-from .activations import ACTIVATIONS
-from .averaging import AveragingHistory, average_params, average_weights, split_indices
-from .data import (
-    least_squares,
-    line_cost,
-    load_digits,
-    make_line,
-    make_linear_regression,
-    make_moons,
-    make_spirals,
-    standardize,
-)
-from .gradcheck import GradCheck, gradient_check, numerical_gradient, relative_error
-from .losses import (
-    LOSSES,
-    REDUCTIONS,
-    log_softmax,
-    one_hot,
-    reduce,
-    softmax,
-    softmax_cross_entropy,
-    softmax_cross_entropy_grad,
-    squared_error,
-    squared_error_grad,
-)
-from .mlp import (
-    Cache,
-    accuracy,
-    backprop,
-    backward,
-    batch_gradient,
-    check_model,
-    cost,
-    cost_and_gradient,
-    forward,
-    gradient,
-    input_gradient,
-    per_example_grad_norms,
-    per_example_gradients,
-    predict,
-    resolve_activations,
-)
-from .params import (
-    copy_params,
-    flatten_params,
-    init_params,
-    num_params,
-    unflatten_params,
-    zeros_like_params,
-)
-from .plot import (
-    cost_surface,
-    plot_cost_contour,
-    plot_gradient_arrows,
-    plot_loss,
-    plot_trajectory,
-)
-from .stats import (
-    MinibatchStats,
-    covariance_trace,
-    gradient_noise_trace,
-    minibatch_gradient_stats,
-    per_example_gradient_covariance,
-    per_example_gradient_matrix,
-    predicted_minibatch_trace,
-)
-from .train import Batch, History, batch_schedule, sgd_update, train
+from . import line, noise
+from .averaging import average_params, federated_averaging
+from .data import load_digits, make_line, make_moons
+from .gradcheck import gradient_check, numerical_gradient
+from .mlp import accuracy, cost, deltas, forward, gradient, gradient_from_deltas, predict
+from .optim import sgd_step
+from .params import flatten_params, init_params, num_params, unflatten_params, zeros_like_params
+from .per_example import input_gradient, per_example_gradient_norms, per_example_gradients
+from .train import History, batch_schedule, train
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
-    "ACTIVATIONS",
-    "LOSSES",
-    "REDUCTIONS",
-    "AveragingHistory",
-    "Batch",
-    "Cache",
-    "GradCheck",
     "History",
-    "MinibatchStats",
     "accuracy",
     "average_params",
-    "average_weights",
-    "backprop",
-    "backward",
-    "batch_gradient",
     "batch_schedule",
-    "check_model",
-    "copy_params",
-    "covariance_trace",
     "cost",
-    "cost_and_gradient",
-    "cost_surface",
+    "deltas",
+    "federated_averaging",
     "flatten_params",
     "forward",
     "gradient",
     "gradient_check",
-    "gradient_noise_trace",
+    "gradient_from_deltas",
     "init_params",
     "input_gradient",
-    "least_squares",
-    "line_cost",
+    "line",
     "load_digits",
-    "log_softmax",
     "make_line",
-    "make_linear_regression",
     "make_moons",
-    "make_spirals",
-    "minibatch_gradient_stats",
+    "noise",
     "num_params",
     "numerical_gradient",
-    "one_hot",
-    "per_example_grad_norms",
-    "per_example_gradient_covariance",
-    "per_example_gradient_matrix",
+    "per_example_gradient_norms",
     "per_example_gradients",
-    "plot_cost_contour",
-    "plot_gradient_arrows",
-    "plot_loss",
-    "plot_trajectory",
     "predict",
-    "predicted_minibatch_trace",
-    "reduce",
-    "relative_error",
-    "resolve_activations",
-    "sgd_update",
-    "softmax",
-    "softmax_cross_entropy",
-    "softmax_cross_entropy_grad",
-    "split_indices",
-    "squared_error",
-    "squared_error_grad",
-    "standardize",
+    "sgd_step",
     "train",
     "unflatten_params",
     "zeros_like_params",

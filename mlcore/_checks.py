@@ -227,3 +227,13 @@ def interval(pair, name):
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
         raise ValueError(f"{name} must satisfy lo < hi (finite); got {pair!r}")
     return lo, hi
+
+
+def same_shapes(p, like, name):
+    """Check that the parameter list ``p`` has the layer shapes of ``like``."""
+    if len(p) != len(like) or any(
+        a["W"].shape != b["W"].shape for a, b in zip(p, like, strict=False)
+    ):
+        got = [a["W"].shape for a in p]
+        want = [b["W"].shape for b in like]
+        raise ValueError(f"{name} must have the layer shapes {want}; got {got}")

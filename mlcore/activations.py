@@ -88,10 +88,18 @@ def identity_prime(z, a):
 
 
 def sigmoid(z):
-    r"""Logistic sigmoid :math:`\sigma(z) = 1 / (1 + e^{-z})`, overflow-free.
+    r"""Logistic sigmoid :math:`\sigma(z) = 1 / (1 + e^{-z})`, exact in both tails.
 
-    Uses :math:`\sigma(z) = \tfrac12 (1 + \tanh(z/2))`, which is exact and never
-    overflows for large :math:`|z|`.
+    With :math:`e = e^{-|z|} \in (0, 1]` (never overflows),
+
+    .. math::
+
+        \sigma(z) = \frac{1}{1 + e} \ (z \ge 0), \qquad
+        \sigma(z) = \frac{e}{1 + e} \ (z < 0),
+
+    so each branch divides two numbers known to full relative precision: the
+    result is exact to float64 rounding for every :math:`z` (where
+    :math:`\tfrac12(1 + \tanh(z/2))` loses relative precision for :math:`z \ll 0`).
 
     Parameters
     ----------
@@ -103,25 +111,31 @@ def sigmoid(z):
     ndarray
         :math:`a = f(z)`, same shape.
     """
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0, e) / (1.0 + e)
 
 
 def sigmoid_prime(z, a):
-    r""":math:`\sigma'(z) = \sigma(z)\,(1 - \sigma(z)) = a (1 - a)`.
+    r""":math:`\sigma'(z) = \sigma(z)\,\sigma(-z) = e / (1 + e)^2` with :math:`e = e^{-|z|}`.
+
+    Equal to :math:`a(1 - a)`, but :math:`1 - a` cancels catastrophically for
+    :math:`z \gg 0` (:math:`a` rounds towards 1), so the derivative is computed
+    from :math:`z`, exact to rounding in both tails.
 
     Parameters
     ----------
     z : ndarray
         Pre-activations :math:`z`.
     a : ndarray
-        The outputs :math:`a = f(z)` (same shape), already computed by the forward pass.
+        The outputs :math:`a = f(z)` (same shape); not needed here.
 
     Returns
     -------
     ndarray
         :math:`f'(z)`, same shape as ``z``.
     """
-    return a * (1.0 - a)
+    e = np.exp(-np.abs(z))
+    return e / (1.0 + e) ** 2
 
 
 def tanh(z):

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _checks
-from .mlp import backward, check_model, cost, forward
+from .mlp import check_model, cost, gradient
+from .optim import _sgd_step
 from .params import _copy, _flatten
-from .train import _sgd_update
 
-__all__ = ["AveragingHistory", "average_params", "average_weights", "split_indices"]
+__all__ = ["AveragingHistory", "average_params", "federated_averaging", "split_indices"]
 
 WEIGHTINGS = ("size", "uniform")
 
@@ -56,10 +56,7 @@ def average_params(params_list, weights=None):
     first, _ = _checks.params(params_list[0], "params_list[0]")
     for k, p in enumerate(params_list[1:], start=1):
         _checks.params(p, f"params_list[{k}]")
-        if len(p) != len(first) or any(
-            a["W"].shape != b["W"].shape for a, b in zip(p, first, strict=False)
-        ):
-            raise ValueError(f"params_list[{k}] must have the layer shapes of params_list[0]")
+        _checks.same_shapes(p, first, f"params_list[{k}]")
     K = len(params_list)
     w = _weights(weights, K)
     return _average(params_list, w)
@@ -113,7 +110,7 @@ def split_indices(num_examples, num_subsets, rng=None):
 
 @dataclass
 class AveragingHistory:
-    r"""What :func:`average_weights` records.
+    r"""What :func:`federated_averaging` records.
 
     Attributes
     ----------
@@ -130,7 +127,7 @@ class AveragingHistory:
     subsets: list
 
 
-def average_weights(
+def federated_averaging(
     params,
     X,
     Y,
@@ -214,9 +211,8 @@ def average_weights(
         for X_k, Y_k in data:  # each copy trains on its own subset only
             theta_k = _copy(theta)
             for _ in range(local_steps):
-                _, cache = forward(theta_k, X_k, activations, check=False)
-                grads = backward(theta_k, cache, Y_k, activations, loss, reduction, check=False)
-                _sgd_update(theta_k, grads, lr, None, 0.0)
+                g_k = gradient(theta_k, X_k, Y_k, activations, loss, reduction, check=False)
+                _sgd_step(theta_k, g_k, lr, None, 0.0)  # theta_k <- theta_k - eta g_k
             copies.append(theta_k)
         theta = _average(copies, w)  # average the weights, not the gradients
         round_loss.append(cost(theta, X, Y, activations, loss, reduction, check=False))

@@ -23,7 +23,6 @@ from . import _checks
 
 __all__ = [
     "least_squares",
-    "line_cost",
     "load_digits",
     "make_line",
     "make_linear_regression",
@@ -114,47 +113,6 @@ def make_linear_regression(num_examples, rng, *, num_features=2, noise=0.1, W=No
     X = rng.standard_normal((N, d))
     y = X @ W.T + b + noise * rng.standard_normal((N, 1))
     return X, y, [{"W": W, "b": np.array([float(b)])}]
-
-
-def line_cost(thetas, X, y, *, reduction="mean"):
-    r"""Squared-error cost of the line :math:`\hat y = w x + b` at many :math:`(w, b)` at once.
-
-    .. math::
-
-        E(w, b) = c \sum_{n=1}^N \tfrac12 (w x_n + b - y_n)^2, \qquad
-        c = 1/N \ (\text{mean}) \text{ or } 1 \ (\text{sum}).
-
-    Parameters
-    ----------
-    thetas : array_like, shape (..., 2)
-        Points :math:`(w, b)`: one pair, rows of a trajectory, or a grid.
-    X : array_like, shape (N, 1)
-        Inputs (one feature).
-    y : array_like, shape (N, 1) or (N,)
-        Targets.
-    reduction : {"sum", "mean"}, default "mean"
-        Reduction over examples.
-
-    Returns
-    -------
-    ndarray, shape (...) (a float for one pair)
-        The cost at every point.
-    """
-    T = np.asarray(thetas, dtype=np.float64)
-    if T.ndim == 0 or T.shape[-1] != 2:
-        raise ValueError(f"thetas must have shape (..., 2), pairs (w, b); got shape {T.shape}")
-    X = _checks.float_matrix(X, "X")
-    if X.shape[1] != 1:
-        raise ValueError(f"X must have shape (N, 1) (one feature); got {X.shape}")
-    t = np.asarray(y, dtype=np.float64).reshape(-1)
-    if t.shape[0] != X.shape[0]:
-        raise ValueError(f"y must have {X.shape[0]} entries (one per row of X); got {t.shape[0]}")
-    _checks.choice(reduction, ("sum", "mean"), "reduction")
-    r = T[..., :1] * X[:, 0] + T[..., 1:] - t  # (..., N) residuals
-    E = 0.5 * np.einsum("...n,...n->...", r, r)
-    if reduction == "mean":
-        E = E / X.shape[0]
-    return float(E) if T.ndim == 1 else E
 
 
 def least_squares(X, y):

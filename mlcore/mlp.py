@@ -60,17 +60,12 @@ from .losses import LOSSES, REDUCTIONS, _reduce
 __all__ = [
     "Cache",
     "accuracy",
-    "backprop",
-    "backward",
-    "batch_gradient",
     "check_model",
     "cost",
-    "cost_and_gradient",
+    "deltas",
     "forward",
     "gradient",
-    "input_gradient",
-    "per_example_grad_norms",
-    "per_example_gradients",
+    "gradient_from_deltas",
     "predict",
     "resolve_activations",
 ]
@@ -246,7 +241,7 @@ def forward(params, X, activations="tanh", *, check=True):
 
 
 # ----------------------------------------------------------------------------- backward
-def backprop(
+def deltas(
     params,
     cache,
     Y,
@@ -299,28 +294,21 @@ def backprop(
     """
     if check:
         Y = _check_cache(params, cache, Y, activations, loss)
-    fs = _activations(activations, len(params))
+    f = _activations(activations, len(params))
     L = len(params)
-    Deltas = [None] * L
-    # output layer: delta^(L) = dE_n/dy_hat * f_L'(z^(L))  (cross-entropy: softmax(z) - y)
-    E_n, Delta = LOSSES[loss].value_and_grad(cache.a[-1], Y)
-    if fs[-1].name != "identity":
-        Delta *= fs[-1].df(cache.z[-1], cache.a[-1])
-    if scale != 1.0:
-        Delta *= scale
-    Deltas[L - 1] = Delta
-    for l in range(L - 1, 0, -1):  # noqa: E741  book layers l = L-1, ..., 1 (params[l - 1])
+    Deltas = [np.empty(0)] * L  # Deltas[l - 1] is Delta^(l)
+    # output layer: delta^(L) = dE_n/dy_hat * f_L'(z^(L))   (cross-entropy: softmax(z) - y)
+    E_n, dE_dyhat = LOSSES[loss].value_and_grad(cache.a[L - 1], Y)
+    Deltas[L - 1] = scale * dE_dyhat * f[L - 1].df(cache.z[L - 1], cache.a[L - 1])
+    for l in range(L - 1, 0, -1):  # noqa: E741  hidden layers l = L-1, ..., 1
         # delta^(l) = (W^(l+1)^T delta^(l+1)) * f_l'(z^(l));  rows: Delta^(l+1) W^(l+1)
-        Delta = Delta @ params[l]["W"]
-        if fs[l - 1].name != "identity":
-            Delta *= fs[l - 1].df(cache.z[l - 1], cache.a[l - 1])
-        Deltas[l - 1] = Delta
+        Deltas[l - 1] = (Deltas[l] @ params[l]["W"]) * f[l - 1].df(cache.z[l - 1], cache.a[l - 1])
     if return_losses:
         return Deltas, E_n
     return Deltas
 
 
-def batch_gradient(cache, Deltas):
+def gradient_from_deltas(cache: Cache, Deltas: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
     r"""Gradient of the batch cost from the layer inputs and deltas, in matrix form.
 
     .. math::
@@ -331,14 +319,14 @@ def batch_gradient(cache, Deltas):
         \frac{\partial E}{\partial b^{(l)}} = \sum_n \delta_n^{(l)}.
 
     Pass the per-example deltas for the sum cost, or deltas scaled by :math:`1/B`
-    (:func:`backprop` with ``scale=1/B``) for the mean cost.
+    (:func:`deltas` with ``scale=1/B``) for the mean cost.
 
     Parameters
     ----------
     cache : Cache
         From :func:`forward`.
     Deltas : list of ndarray
-        From :func:`backprop`, ``Deltas[l-1]`` of shape ``(B, n_l)``.
+        From :func:`deltas`, ``Deltas[l-1]`` of shape ``(B, n_l)``.
 
     Returns
     -------
@@ -348,48 +336,6 @@ def batch_gradient(cache, Deltas):
     return [
         {"W": Delta.T @ x, "b": Delta.sum(axis=0)} for x, Delta in zip(cache.x, Deltas, strict=True)
     ]
-
-
-def backward(
-    params, cache, Y, activations="tanh", loss="squared_error", reduction="mean", *, check=True
-):
-    r"""Gradient of the batch cost :math:`E` w.r.t. every parameter.
-
-    .. math::
-
-        \frac{\partial E}{\partial W^{(l)}} = c\, \Delta^{(l)\top} X^{(l)}, \qquad
-        \frac{\partial E}{\partial b^{(l)}} = c \sum_n \delta^{(l)}_n, \qquad
-        c = \begin{cases} 1 & \text{sum} \\ 1/B & \text{mean} \end{cases}
-
-    Parameters
-    ----------
-    params : list of dict
-        Parameters used in the forward pass.
-    cache : Cache
-        Returned by :func:`forward`.
-    Y : array_like
-        Targets (see :func:`check_model`).
-    activations : str or sequence of str, default "tanh"
-        As in the forward pass.
-    loss : {"squared_error", "softmax_cross_entropy"}, default "squared_error"
-        Per-example loss.
-    reduction : {"sum", "mean"}, default "mean"
-        :math:`E = \sum_n E_n` or :math:`\frac1B \sum_n E_n`.
-    check : bool, default True
-        Validate the arguments.
-
-    Returns
-    -------
-    list of dict
-        Gradients shaped like ``params``.
-    """
-    if check:
-        Y = _check_cache(params, cache, Y, activations, loss)
-        _checks.choice(reduction, REDUCTIONS, "reduction")
-    B = cache.x[0].shape[0]
-    scale = 1.0 / B if reduction == "mean" else 1.0
-    Deltas = backprop(params, cache, Y, activations, loss, scale=scale, check=False)
-    return batch_gradient(cache, Deltas)
 
 
 def _check_cache(params, cache, Y, activations, loss):
@@ -437,44 +383,6 @@ def cost(params, X, Y, activations="tanh", loss="squared_error", reduction="mean
     return float(_reduce(E_n, reduction))
 
 
-def cost_and_gradient(
-    params, X, Y, activations="tanh", loss="squared_error", reduction="mean", *, check=True
-):
-    r"""The cost :math:`E` on ``(X, Y)`` and its gradient (one forward, one backward pass).
-
-    Parameters
-    ----------
-    params : list of dict
-        Network parameters.
-    X : array_like, shape (B, n_0)
-        Inputs.
-    Y : array_like
-        Targets (see :func:`check_model`).
-    activations : str or sequence of str, default "tanh"
-        See :func:`resolve_activations`.
-    loss : {"squared_error", "softmax_cross_entropy"}, default "squared_error"
-        Per-example loss.
-    reduction : {"sum", "mean"}, default "mean"
-        Reduction over examples.
-    check : bool, default True
-        Validate the arguments.
-
-    Returns
-    -------
-    E : float
-        The cost.
-    grads : list of dict
-        :math:`\partial E/\partial W^{(l)}` and :math:`\partial E/\partial b^{(l)}`, shaped
-        like ``params``.
-    """
-    if check:
-        X, Y = check_model(params, X, Y, activations, loss, reduction)
-    y_hat, cache = forward(params, X, activations, check=False)
-    E_n = LOSSES[loss].value(y_hat, Y)
-    E = float(_reduce(E_n, reduction))
-    return E, backward(params, cache, Y, activations, loss, reduction, check=False)
-
-
 def gradient(
     params, X, Y, activations="tanh", loss="squared_error", reduction="mean", *, check=True
 ):
@@ -514,170 +422,9 @@ def gradient(
     if check:
         X, Y = check_model(params, X, Y, activations, loss, reduction)
     _, cache = forward(params, X, activations, check=False)
-    return backward(params, cache, Y, activations, loss, reduction, check=False)
-
-
-def per_example_gradients(
-    params, X, Y, activations="tanh", loss="squared_error", *, out=None, check=True
-):
-    r"""The gradient of every example's own loss :math:`E_n`, vectorised.
-
-    .. math::
-
-        \frac{\partial E_n}{\partial W^{(l)}} = \delta_n^{(l)} x_n^{(l)\top}
-        \quad(\text{outer product, einsum } \texttt{bi,bj->bij}), \qquad
-        \frac{\partial E_n}{\partial b^{(l)}} = \delta_n^{(l)}.
-
-    Their sum over ``n`` is the ``"sum"`` batch gradient, their mean the ``"mean"`` one.
-
-    Parameters
-    ----------
-    params : list of dict
-        Network parameters.
-    X : array_like, shape (B, n_0)
-        Inputs.
-    Y : array_like
-        Targets (see :func:`check_model`).
-    activations : str or sequence of str, default "tanh"
-        See :func:`resolve_activations`.
-    loss : {"squared_error", "softmax_cross_entropy"}, default "squared_error"
-        Per-example loss.
-    out : list of dict, optional
-        Arrays to write the result into (e.g. the result of a previous call with the
-        same batch size).  The tensors hold :math:`B \cdot P` numbers; for large
-        batches, reusing them in a loop avoids re-allocating (and page-faulting)
-        that memory every time, which is most of the cost.
-    check : bool, default True
-        Validate the arguments.
-
-    Returns
-    -------
-    list of dict
-        ``grads[l-1] = {"W": (B, n_l, n_{l-1}), "b": (B, n_l)}``: a leading batch axis
-        on the parameter shapes (``out`` itself if given).
-    """
-    if check:
-        X, Y = check_model(params, X, Y, activations, loss)
-        if out is not None:
-            _check_out(out, params, X.shape[0])
-    _, cache = forward(params, X, activations, check=False)
-    Deltas = backprop(params, cache, Y, activations, loss, check=False)
-    if out is None:
-        out = [{"W": None, "b": None} for _ in params]
-    for g, x, Delta in zip(out, cache.x, Deltas, strict=True):
-        # dE_n/dw_ij = delta_ni x_nj: one outer product per example, all at once
-        g["W"] = np.einsum("bi,bj->bij", Delta, x, out=g["W"])
-        if g["b"] is None:
-            g["b"] = Delta  # dE_n/db_i = delta_ni
-        else:
-            g["b"][...] = Delta
-    return out
-
-
-def _check_out(out, params, B):
-    if not isinstance(out, list) or len(out) != len(params):
-        raise TypeError(
-            f"out must be a list of {len(params)} dicts like the result; got {out!r:.60}"
-        )
-    for i, (g, p) in enumerate(zip(out, params, strict=True)):
-        for key in ("W", "b"):
-            want = (B, *p[key].shape)
-            arr = g.get(key) if isinstance(g, dict) else None
-            if not isinstance(arr, np.ndarray) or arr.shape != want or arr.dtype != p[key].dtype:
-                got = getattr(arr, "shape", type(arr).__name__)
-                raise ValueError(
-                    f"out[{i}]['{key}'] must be an array of shape {want} and dtype "
-                    f"{p[key].dtype}; got {got}"
-                )
-
-
-def per_example_grad_norms(
-    params, X, Y, activations="tanh", loss="squared_error", *, squared=False, check=True
-):
-    r"""Euclidean norm of every example's gradient, without materialising it.
-
-    The norm of an outer product factorises, so per layer
-
-    .. math::
-
-        \Big\lVert \frac{\partial E_n}{\partial W^{(l)}} \Big\rVert_F^2
-        = \lVert \delta_n^{(l)} x_n^{(l)\top} \rVert_F^2
-        = \lVert x_n^{(l)} \rVert^2 \, \lVert \delta_n^{(l)} \rVert^2,
-        \qquad
-        \lVert \nabla E_n \rVert^2 = \sum_l \lVert \delta_n^{(l)} \rVert^2
-        \big(\lVert x_n^{(l)} \rVert^2 + 1\big),
-
-    the ``+ 1`` being the bias term :math:`\lVert \delta_n^{(l)} \rVert^2`.
-
-    Parameters
-    ----------
-    params : list of dict
-        Network parameters.
-    X : array_like, shape (B, n_0)
-        Inputs.
-    Y : array_like
-        Targets (see :func:`check_model`).
-    activations : str or sequence of str, default "tanh"
-        See :func:`resolve_activations`.
-    loss : {"squared_error", "softmax_cross_entropy"}, default "squared_error"
-        Per-example loss.
-    squared : bool, default False
-        Return :math:`\lVert \nabla E_n \rVert^2` instead of the norm.
-    check : bool, default True
-        Validate the arguments.
-
-    Returns
-    -------
-    ndarray, shape (B,)
-        :math:`\lVert \nabla E_n \rVert` (or its square) over all parameters.
-    """
-    if check:
-        X, Y = check_model(params, X, Y, activations, loss)
-    _, cache = forward(params, X, activations, check=False)
-    Deltas = backprop(params, cache, Y, activations, loss, check=False)
-    sq = np.zeros(X.shape[0], dtype=X.dtype)
-    for x, Delta in zip(cache.x, Deltas, strict=True):
-        x_sq = np.einsum("bj,bj->b", x, x)  # ||x_n||^2
-        d_sq = np.einsum("bi,bi->b", Delta, Delta)  # ||delta_n||^2
-        sq += d_sq * (x_sq + 1.0)  # weights + bias
-    return sq if squared else np.sqrt(sq)
-
-
-def input_gradient(params, X, Y, activations="tanh", loss="squared_error", *, check=True):
-    r"""Gradient of each example's loss w.r.t. its own input, :math:`\partial E_n / \partial x_n`.
-
-    The input is one more "layer input", so the same rule gives
-
-    .. math::
-
-        \frac{\partial E_n}{\partial x_n} = W^{(1)\top} \delta_n^{(1)}
-        \qquad(\text{rows: } \Delta^{(1)} W^{(1)}).
-
-    Parameters
-    ----------
-    params : list of dict
-        Network parameters.
-    X : array_like, shape (B, n_0)
-        Inputs.
-    Y : array_like
-        Targets (see :func:`check_model`).
-    activations : str or sequence of str, default "tanh"
-        See :func:`resolve_activations`.
-    loss : {"squared_error", "softmax_cross_entropy"}, default "squared_error"
-        Per-example loss.
-    check : bool, default True
-        Validate the arguments.
-
-    Returns
-    -------
-    ndarray, shape (B, n_0)
-        Row ``n`` is :math:`\partial E_n / \partial x_n` (not divided by ``B``).
-    """
-    if check:
-        X, Y = check_model(params, X, Y, activations, loss)
-    _, cache = forward(params, X, activations, check=False)
-    Deltas = backprop(params, cache, Y, activations, loss, check=False)
-    return Deltas[0] @ params[0]["W"]
+    c = 1.0 / X.shape[0] if reduction == "mean" else 1.0
+    Deltas = deltas(params, cache, Y, activations, loss, scale=c, check=False)
+    return gradient_from_deltas(cache, Deltas)  # c * Delta^T X per layer
 
 
 def predict(params, X, activations="tanh", *, check=True):

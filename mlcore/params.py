@@ -1,4 +1,4 @@
-r"""Parameters of a multilayer perceptron: creation, copying, flattening.
+r"""Parameters of a multilayer perceptron: creation, copying, flattening, permuting.
 
 The parameters of an :math:`L`-layer network are a Python list with one dict
 per layer, ``params[l - 1] = {"W": W^(l), "b": b^(l)}`` for :math:`l = 1..L`,
@@ -22,6 +22,7 @@ __all__ = [
     "flatten_params",
     "init_params",
     "num_params",
+    "permute_hidden",
     "unflatten_params",
     "zeros_like_params",
 ]
@@ -193,3 +194,36 @@ def unflatten_params(theta, like):
         raise TypeError(f"theta must be numeric; got dtype {theta.dtype}")
     _checks.finite(theta, "theta")
     return _unflatten(theta.astype(dtype, copy=False), like)
+
+
+def permute_hidden(params, perm):
+    r"""Reorder the hidden units of a one-hidden-layer network (same function).
+
+    Rows of :math:`W^{(1)}` and entries of :math:`b^{(1)}` are permuted by
+    :math:`\pi`, and so are the columns of :math:`W^{(2)}`:
+    :math:`W^{(2)} f(W^{(1)} x + b^{(1)}) = W^{(2)} P^\top f(P W^{(1)} x + P b^{(1)})`
+    for the permutation matrix :math:`P`, because :math:`f` acts entrywise.
+
+    Parameters
+    ----------
+    params : list of dict
+        Two layers: ``W^(1)`` of shape ``(n_1, n_0)``, ``W^(2)`` of shape ``(n_2, n_1)``.
+    perm : array_like of int, shape (n_1,)
+        A permutation of ``range(n_1)``.
+
+    Returns
+    -------
+    list of dict
+        New parameters computing the same function.
+    """
+    if len(params) != 2:
+        raise ValueError(f"params must have exactly 2 layers; got {len(params)}")
+    perm = np.asarray(perm)
+    n1 = params[0]["W"].shape[0]
+    if sorted(perm.tolist()) != list(range(n1)):
+        raise ValueError(f"perm must be a permutation of range({n1}); got {perm}")
+    l1, l2 = params
+    return [
+        {"W": l1["W"][perm].copy(), "b": l1["b"][perm].copy()},
+        {"W": l2["W"][:, perm].copy(), "b": l2["b"].copy()},
+    ]

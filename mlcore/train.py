@@ -3,7 +3,7 @@ r"""One training loop for full-batch gradient descent, SGD and minibatch SGD.
 With ``batch_size = N`` an epoch is one gradient-descent step on the whole
 training set; with ``batch_size = 1`` it is plain stochastic gradient descent;
 anything in between is minibatch SGD.  Every step uses the batch gradient in
-matrix form (:func:`mlcore.mlp.batch_gradient`, :math:`\Delta^\top X`).
+matrix form (:func:`mlcore.mlp.gradient_from_deltas`, :math:`\Delta^\top X`).
 
 The last partial batch
 ----------------------
@@ -39,10 +39,14 @@ import numpy as np
 
 from . import _checks
 from .losses import _reduce
-from .mlp import backprop, batch_gradient, check_model, cost, forward
+from .mlp import check_model, cost, deltas, forward, gradient, gradient_from_deltas
+from .optim import _sgd_step
 from .params import _copy, _flatten
 
-__all__ = ["Batch", "History", "batch_schedule", "sgd_update", "train"]
+__all__ = ["Batch", "History", "batch_schedule", "epoch_batch_gradients", "train"]
+
+#: Seed of the example order when ``train`` is given no ``rng``.
+DEFAULT_SEED = 0
 
 SHUFFLES = ("every_epoch", "once", "never")
 LAST_BATCH = ("drop", "mean", "weighted")
@@ -129,62 +133,6 @@ class History:
     diverged: bool = False
 
 
-def sgd_update(params, grads, lr, *, velocity=None, momentum=0.0):
-    r"""One in-place (momentum) SGD update, :math:`\theta \leftarrow \theta - \eta\, g`.
-
-    With momentum :math:`\mu > 0` (heavy ball, as in PyTorch):
-    :math:`v \leftarrow \mu v + g,\ \theta \leftarrow \theta - \eta v`.
-
-    Parameters
-    ----------
-    params : list of dict
-        Parameters, updated in place.
-    grads : list of dict
-        Gradients shaped like ``params``.
-    lr : float
-        Learning rate :math:`\eta > 0`.
-    velocity : list of dict or None
-        Momentum buffers shaped like ``params`` (updated in place); required
-        when ``momentum > 0``.
-    momentum : float, default 0.0
-        :math:`\mu \in [0, 1)`.
-
-    Returns
-    -------
-    list of dict
-        ``params`` (the same object).
-    """
-    _, dtype = _checks.params(params)
-    _checks.params(grads, "grads")
-    if len(grads) != len(params) or any(
-        g["W"].shape != p["W"].shape for g, p in zip(grads, params, strict=False)
-    ):
-        raise ValueError("grads must have the same layer shapes as params")
-    lr = _checks.real(lr, "lr", positive=True)
-    momentum = _checks.real(momentum, "momentum", nonneg=True, below=1.0)
-    if momentum > 0 and velocity is None:
-        raise ValueError("velocity must be given (zeros_like_params(params)) when momentum > 0")
-    _sgd_update(params, grads, lr, velocity, momentum)
-    return params
-
-
-def _sgd_update(params, grads, lr, velocity, momentum):
-    if momentum > 0:
-        for v, g in zip(velocity, grads, strict=True):
-            v["W"] *= momentum
-            v["W"] += g["W"]
-            v["b"] *= momentum
-            v["b"] += g["b"]
-        grads = velocity
-    for p, g in zip(params, grads, strict=True):
-        if lr == 1.0:  # the training loop folds lr into the gradient
-            p["W"] -= g["W"]
-            p["b"] -= g["b"]
-        else:
-            p["W"] -= lr * g["W"]  # w_ij <- w_ij - lr * dE/dw_ij
-            p["b"] -= lr * g["b"]
-
-
 def train(
     params,
     X,
@@ -240,15 +188,18 @@ def train(
         ``1 <= batch_size <= N``; None means ``N`` (full-batch gradient descent).
     shuffle : {"every_epoch", "once", "never"}, default "every_epoch"
         Reshuffle the order each epoch, shuffle it once before training, or keep
-        the given order.  Shuffling needs ``rng``.
+        the given order.
     last_batch : {"drop", "mean", "weighted"}, default "mean"
         Last partial batch: skip it; step with its mean gradient as if it were
         full; or weight it by its size so that every example counts equally and
         an epoch's batch gradients average exactly to the full gradient.
     momentum : float, default 0.0
-        Heavy-ball momentum :math:`\mu \in [0, 1)`; 0 is plain SGD.
+        Heavy-ball momentum :math:`\mu \in [0, 1)`, the convention of
+        :func:`mlcore.optim.sgd_step` (:math:`v \leftarrow \mu v + g`,
+        :math:`\theta \leftarrow \theta - \eta v`); 0 is plain gradient descent.
     rng : numpy.random.Generator or None
-        Required unless ``shuffle="never"``.
+        Draws the example orders; None means ``numpy.random.default_rng(0)``, so a
+        call without ``rng`` is reproducible (seed ``DEFAULT_SEED = 0``).
     record : {None, "epoch", "step"}, default None
         Store the flattened parameters after every epoch or step (trajectories).
     track_epoch_loss : bool, default True
@@ -282,10 +233,7 @@ def train(
         )
     _checks.choice(shuffle, SHUFFLES, "shuffle")
     momentum = _checks.real(momentum, "momentum", nonneg=True, below=1.0)
-    if shuffle != "never":
-        if rng is None:
-            raise ValueError(f"rng is required when shuffle={shuffle!r}; got None")
-        _checks.rng(rng)
+    rng = np.random.default_rng(DEFAULT_SEED) if rng is None else _checks.rng(rng)
     if record is not None:
         _checks.choice(record, RECORDS, "record")
     _checks.choice(on_divergence, ("raise", "stop"), "on_divergence")
@@ -307,8 +255,7 @@ def _train(params, X, Y, activations, loss, reduction, lr, num_epochs, schedule,
     """
     params = _copy(params)
     velocity = [{"W": np.zeros_like(p["W"]), "b": np.zeros_like(p["b"])} for p in params]
-    steps = len(schedule)
-    step_loss = np.empty(num_epochs * steps)
+    step_loss = np.empty(num_epochs * len(schedule))
     epoch_loss = []  # full training-set cost: before training, then after each epoch
     if track_epoch_loss:
         epoch_loss.append(cost(params, X, Y, activations, loss, reduction, check=False))
@@ -321,22 +268,19 @@ def _train(params, X, Y, activations, loss, reduction, lr, num_epochs, schedule,
             if shuffle == "every_epoch" or (shuffle == "once" and epoch == 0):
                 order = rng.permutation(X.shape[0])
                 Xs, Ys = X[order], Y[order]
-            for start, stop, s in schedule:
-                Xb, Yb = Xs[start:stop], Ys[start:stop]  # views: no copies
-                _, cache = forward(params, Xb, activations, check=False)
-                # every delta is linear in the output delta, so scaling it by lr * s_k once
-                # makes batch_gradient return the step lr * s_k * sum_n grad E_n directly
-                Deltas, E_n = backprop(
-                    params, cache, Yb, activations, loss, scale=lr * s, return_losses=True,
-                    check=False,
-                )  # fmt: skip
+            for start, stop, s_k in schedule:
+                X_k, Y_k = Xs[start:stop], Ys[start:stop]  # the batch B_k (views, no copies)
+                _, cache = forward(params, X_k, activations, check=False)
+                # delta_n^(l) of every example and layer, times s_k (1/|B_k| for the mean)
+                Deltas, E_n = deltas(params, cache, Y_k, activations, loss, scale=s_k,
+                                     return_losses=True, check=False)  # fmt: skip
                 E = step_loss[t] = _reduce(E_n, reduction)
                 t += 1
                 if not math.isfinite(E):
                     diverged = _diverged(on_divergence, lr, epoch, t - 1, E)
                     break
-                step = batch_gradient(cache, Deltas)  # lr * s_k * Delta^T X per layer
-                _sgd_update(params, step, 1.0, velocity, momentum)  # theta <- theta - step
+                g = gradient_from_deltas(cache, Deltas)  # s_k Delta^(l)T X^(l) per layer
+                _sgd_step(params, g, lr, velocity, momentum)  # theta <- theta - eta g
                 if record == "step":
                     trajectory.append(_flatten(params))
             if not diverged and track_epoch_loss:
@@ -354,7 +298,7 @@ def _train(params, X, Y, activations, loss, reduction, lr, num_epochs, schedule,
         step_loss=step_loss[:t],
         epoch_loss=np.array(epoch_loss),
         trajectory=None if trajectory is None else np.array(trajectory),
-        steps_per_epoch=steps,
+        steps_per_epoch=len(schedule),
         diverged=diverged,
     )
     return params, history
@@ -367,3 +311,39 @@ def _diverged(on_divergence, lr, epoch, step, E):
             f"lr={lr} is probably too large (pass on_divergence='stop' to keep the history)"
         )
     return True
+
+
+def epoch_batch_gradients(
+    params, X, Y, batch_size, *, activations="identity", loss="squared_error"
+):
+    r"""Mean gradient of each consecutive batch of one epoch (no shuffling), and the sizes.
+
+    Parameters
+    ----------
+    params : list of dict
+        Parameters.
+    X : array_like, shape (N, n_0)
+        Inputs.
+    Y : array_like
+        Targets.
+    batch_size : int
+        :math:`B`; the last batch has :math:`N - B\lfloor (N-1)/B \rfloor` rows.
+    activations : str or sequence of str, default "identity"
+        See :func:`mlcore.mlp.resolve_activations`.
+    loss : {"squared_error", "softmax_cross_entropy"}, default "squared_error"
+        Per-example loss.
+
+    Returns
+    -------
+    grads : ndarray, shape (K, P)
+        Row :math:`k` is the flattened mean gradient :math:`g_k` of batch :math:`k`.
+    sizes : ndarray of int, shape (K,)
+        :math:`|B_k|`.
+    """
+    batches = batch_schedule(len(X), batch_size)  # the epoch's consecutive batches
+    grads = np.array(
+        [_flatten(gradient(params, X[k.start : k.stop], Y[k.start : k.stop], activations, loss))
+         for k in batches]
+    )  # fmt: skip
+    sizes = np.array([k.stop - k.start for k in batches])
+    return grads, sizes

@@ -83,3 +83,24 @@ def browser():
 def site(built_book: Path):
     with StaticServer(built_book) as server:
         yield server.url
+
+
+@pytest.fixture(scope="module")
+def problem():
+    """The line problem of Part II, small: 8 examples, a 20 x 20 contour grid."""
+    import numpy as np
+
+    from mlcore import line
+
+    return line.line_problem(np.random.default_rng(0), num_examples=8, grid=20)
+
+
+@pytest.fixture
+def line_data():
+    """Ten noisy points on the line y = 2x - 1."""
+    import numpy as np
+
+    import mlcore
+
+    X, y, _ = mlcore.make_line(10, np.random.default_rng(0))
+    return X, y

@@ -13,8 +13,8 @@ import mlcore as mc
 FAST = settings(max_examples=40, deadline=None, derandomize=True)
 
 sizes_st = st.lists(st.integers(1, 5), min_size=2, max_size=4)  # depth 1..3
-act_st = st.sampled_from(sorted(mc.ACTIVATIONS))
-loss_st = st.sampled_from(sorted(mc.LOSSES))
+act_st = st.sampled_from(sorted(mc.activations.ACTIVATIONS))
+loss_st = st.sampled_from(sorted(mc.losses.LOSSES))
 
 
 def build(sizes, act, loss, batch, seed):
@@ -47,13 +47,13 @@ def test_per_example_gradients_average_to_batch_gradient(sizes, act, loss, batch
             assert gm[key].shape == p[key].shape
             np.testing.assert_allclose(pe[key].mean(axis=0), gm[key], rtol=1e-10, atol=1e-13)
             np.testing.assert_allclose(gs[key], batch * gm[key], rtol=1e-10, atol=1e-13)
-    G = mc.per_example_gradient_matrix(params, X, Y, acts, loss)
-    norms = mc.per_example_grad_norms(params, X, Y, acts, loss)
+    G = mc.per_example_gradients(params, X, Y, acts, loss, flat=True)
+    norms = mc.per_example_gradient_norms(params, X, Y, acts, loss)
     np.testing.assert_allclose(norms, np.linalg.norm(G, axis=1), rtol=1e-10, atol=1e-13)
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)
-@given(sizes_st, act_st, loss_st, st.integers(1, 5), st.sampled_from(mc.REDUCTIONS),
+@given(sizes_st, act_st, loss_st, st.integers(1, 5), st.sampled_from(mc.losses.REDUCTIONS),
        st.integers(0, 2**32 - 1))  # fmt: skip
 def test_gradient_check_random_networks(sizes, act, loss, batch, reduction, seed):
     params, X, Y, acts = build(sizes, act, loss, batch, seed)
@@ -73,7 +73,7 @@ def test_gradient_check_random_networks(sizes, act, loss, batch, reduction, seed
 @given(st.integers(1, 60), st.data())
 def test_batch_schedule_covers_each_example_once(N, data):
     b = data.draw(st.integers(1, N))
-    reduction = data.draw(st.sampled_from(mc.REDUCTIONS))
+    reduction = data.draw(st.sampled_from(mc.losses.REDUCTIONS))
     s_full = 1 / b if reduction == "mean" else 1.0
     for mode in ("drop", "mean", "weighted"):
         sched = mc.batch_schedule(N, b, mode, reduction)
@@ -95,7 +95,7 @@ def test_train_step_count_and_finiteness(N, data, seed):
     shuffle = data.draw(st.sampled_from(["every_epoch", "once", "never"]))
     epochs = data.draw(st.integers(1, 3))
     rng = np.random.default_rng(seed)
-    X, y, _ = mc.make_linear_regression(N, rng, num_features=2)
+    X, y, _ = mc.data.make_linear_regression(N, rng, num_features=2)
     params = mc.init_params([2, 3, 1], rng)
     trained, hist = mc.train(params, X, y, lr=0.05, num_epochs=epochs, batch_size=b,
                              last_batch=mode, shuffle=shuffle, rng=rng,
@@ -121,8 +121,8 @@ def test_cross_entropy_stable_for_huge_logits(B, C, scale, seed):
     rng = np.random.default_rng(seed)
     Z = scale * rng.standard_normal((B, C))
     y = rng.integers(0, C, B)
-    E = mc.softmax_cross_entropy(Z, y)
-    G = mc.softmax_cross_entropy_grad(Z, y)
+    E = mc.losses.softmax_cross_entropy(Z, y)
+    G = mc.losses.softmax_cross_entropy_grad(Z, y)
     assert np.isfinite(E).all() and (E >= -1e-9).all()
     assert np.isfinite(G).all()
     np.testing.assert_allclose(G.sum(axis=1), 0.0, atol=1e-9)
@@ -136,7 +136,7 @@ def test_one_step_weight_averaging_is_gd(N, data, seed):
     rng = np.random.default_rng(seed)
     X, y = mc.make_moons(N, rng)
     params = mc.init_params([2, 3, 2], rng)
-    avg, _ = mc.average_weights(params, X, y, activations="tanh", loss="softmax_cross_entropy",
+    avg, _ = mc.federated_averaging(params, X, y, activations="tanh", loss="softmax_cross_entropy",
                                 lr=0.3, num_subsets=K, rng=rng)  # fmt: skip
     gd, _ = mc.train(params, X, y, activations="tanh", loss="softmax_cross_entropy", lr=0.3,
                      num_epochs=1, shuffle="never")  # fmt: skip

@@ -11,43 +11,13 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import mlcore  # noqa: E402
-from mlcore import figures  # noqa: E402
+from mlcore.figures import part1 as figures  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield
     plt.close("all")
-
-
-@pytest.fixture
-def line_data():
-    rng = np.random.default_rng(0)
-    X, y, _ = mlcore.make_line(10, rng)
-    return X, y
-
-
-@pytest.mark.parametrize("reduction", ["sum", "mean"])
-def test_linear_cost_grid_matches_mlcore_cost(line_data, reduction):
-    X, y = line_data
-    w_grid, b_grid = np.array([-1.0, 0.5, 2.0]), np.array([-0.5, 1.5])
-    E = figures.linear_cost_grid(X, y, w_grid, b_grid, reduction=reduction)
-    assert E.shape == (2, 3)
-    for i, b in enumerate(b_grid):
-        for j, w in enumerate(w_grid):
-            p = [{"W": np.array([[w]]), "b": np.array([b])}]
-            expected = mlcore.cost(p, X, y, activations="identity", reduction=reduction)
-            assert np.isclose(E[i, j], expected)
-
-
-def test_linear_cost_grid_rejects_bad_input(line_data):
-    X, y = line_data
-    with pytest.raises(ValueError, match="reduction"):
-        figures.linear_cost_grid(X, y, [0.0], [0.0], reduction="median")
-    with pytest.raises(ValueError, match="X must have shape"):
-        figures.linear_cost_grid(np.hstack([X, X]), y, [0.0], [0.0])
-    with pytest.raises(ValueError, match="y must have"):
-        figures.linear_cost_grid(X, y[:-1], [0.0], [0.0])
 
 
 def test_example_gradients_draws_one_arrow_per_example(line_data):

@@ -1,4 +1,4 @@
-"""The live/static figure mechanism of mlcore.interactive."""
+"""The live/static figure mechanism of mlcore.figures.interactive."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from mlcore.interactive import Control, checkbox, dropdown, explorable, render_png, slider
+from mlcore.figures.interactive import Control, checkbox, dropdown, explorable, render_png, slider
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 

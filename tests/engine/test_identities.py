@@ -41,18 +41,23 @@ def test_per_example_gradient_is_gradient_of_single_example(sizes, act, loss):
 @pytest.mark.parametrize("sizes,act,loss", CASES)
 def test_per_example_norms_equal_materialised_norms(sizes, act, loss):
     params, X, Y, acts = make_case(sizes, act, loss, batch=11)
-    G = mc.per_example_gradient_matrix(params, X, Y, acts, loss)
-    norms = mc.per_example_grad_norms(params, X, Y, acts, loss)
+    G = mc.per_example_gradients(params, X, Y, acts, loss, flat=True)
+    norms = mc.per_example_gradient_norms(params, X, Y, acts, loss)
     np.testing.assert_allclose(norms, np.linalg.norm(G, axis=1), rtol=1e-12)
-    sq = mc.per_example_grad_norms(params, X, Y, acts, loss, squared=True)
+    sq = mc.per_example_gradient_norms(params, X, Y, acts, loss, squared=True)
     np.testing.assert_allclose(sq, norms**2, rtol=1e-12)
 
 
 def test_batch_gradient_is_delta_transpose_x():
     params, X, Y, acts = make_case((3, 4, 2), "tanh", "squared_error", batch=6)
     y_hat, cache = mc.forward(params, X, acts)
-    Deltas = mc.backprop(params, cache, Y, acts, "squared_error")
-    grads = mc.backward(params, cache, Y, acts, "squared_error", "sum")
+    Deltas = mc.deltas(params, cache, Y, acts, "squared_error")
+    grads = mc.gradient_from_deltas(cache, Deltas)
+    np.testing.assert_allclose(
+        mc.flatten_params(grads),
+        mc.flatten_params(mc.gradient(params, X, Y, acts, "squared_error", "sum")),
+        rtol=1e-12,
+    )
     for x, D, g in zip(cache.x, Deltas, grads, strict=True):
         outer_sum = sum(np.outer(D[n], x[n]) for n in range(6))  # sum_n delta_n x_n^T
         np.testing.assert_allclose(g["W"], outer_sum, rtol=1e-12)
@@ -79,18 +84,18 @@ def test_weight_averaging_with_one_local_step_equals_gd_step():
     g = mc.gradient(params, X, Y, acts, "squared_error", "mean")
     expected = [{k: p[k] - lr * gl[k] for k in ("W", "b")} for p, gl in zip(params, g, strict=True)]
     # one example per copy
-    avg, hist = mc.average_weights(params, X, Y, activations=acts, lr=lr, local_steps=1)
+    avg, hist = mc.federated_averaging(params, X, Y, activations=acts, lr=lr, local_steps=1)
     tree_allclose(avg, expected, rtol=1e-12, atol=1e-14)
     assert len(hist.subsets) == 10 and hist.round_loss.shape == (2,)
     # unequal subsets (sizes 4, 3, 3), weighted by size
-    avg3, _ = mc.average_weights(params, X, Y, activations=acts, lr=lr, num_subsets=3,
+    avg3, _ = mc.federated_averaging(params, X, Y, activations=acts, lr=lr, num_subsets=3,
                                  rng=np.random.default_rng(5))  # fmt: skip
     tree_allclose(avg3, expected, rtol=1e-12, atol=1e-14)
 
 
 def test_weight_averaging_with_many_local_steps_differs_from_gd():
     params, X, Y, acts = make_case((3, 5, 2), "tanh", "squared_error", batch=10)
-    avg, _ = mc.average_weights(params, X, Y, activations=acts, lr=0.5, local_steps=20)
+    avg, _ = mc.federated_averaging(params, X, Y, activations=acts, lr=0.5, local_steps=20)
     gd, _ = mc.train(params, X, Y, activations=acts, lr=0.5, num_epochs=20, shuffle="never")
     diff = np.abs(mc.flatten_params(avg) - mc.flatten_params(gd)).max()
     assert diff > 1e-3  # nonlinear model: averaging weights is not averaging gradients
@@ -135,7 +140,7 @@ def test_gradient_of_training_set_is_mean_of_per_example_gradients_linear_model(
     rng = np.random.default_rng(0)
     X, y, _ = mc.make_line(30, rng)
     params = mc.init_params([1, 1], rng)
-    G = mc.per_example_gradient_matrix(params, X, y, "identity")
+    G = mc.per_example_gradients(params, X, y, "identity", flat=True)
     residual = (X @ params[0]["W"].T + params[0]["b"] - y)[:, 0]
     # dE_n/dw = (y_hat_n - y_n) x_n, dE_n/db = y_hat_n - y_n
     np.testing.assert_allclose(G[:, 0], residual * X[:, 0], rtol=1e-12)
@@ -157,8 +162,8 @@ def test_flatten_unflatten_roundtrip():
 def test_cross_entropy_finite_at_huge_logits():
     Z = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 5e3], [1e4, 1e4, -1e4]])
     y = np.array([1, 1, 0])
-    E = mc.softmax_cross_entropy(Z, y)
-    G = mc.softmax_cross_entropy_grad(Z, y)
+    E = mc.losses.softmax_cross_entropy(Z, y)
+    G = mc.losses.softmax_cross_entropy_grad(Z, y)
     assert np.isfinite(E).all() and np.isfinite(G).all()
     np.testing.assert_allclose(E, [2e4, 0.0, np.log(2)], rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(G[0], [1.0, -1.0, 0.0], atol=1e-12)
@@ -166,29 +171,29 @@ def test_cross_entropy_finite_at_huge_logits():
     np.testing.assert_allclose(G.sum(axis=1), 0.0, atol=1e-12)
     # through a network whose logits are ~1e4: finite loss and gradient
     params = [{"W": np.array([[1e4], [-1e4]]), "b": np.zeros(2)}]
-    E, grads = mc.cost_and_gradient(params, np.ones((2, 1)), np.array([1, 0]), "identity",
-                                    "softmax_cross_entropy")  # fmt: skip
+    args = (params, np.ones((2, 1)), np.array([1, 0]), "identity", "softmax_cross_entropy")
+    E, grads = mc.cost(*args), mc.gradient(*args)
     assert np.isfinite(E) and E == pytest.approx(1e4)  # mean of 2e4 and 0
     assert all(np.isfinite(g["W"]).all() and np.isfinite(g["b"]).all() for g in grads)
 
 
 def test_one_hot_and_integer_labels_agree():
     params, X, y, acts = make_case((4, 5, 3), "tanh", "softmax_cross_entropy")
-    Y = mc.one_hot(y, 3)
+    Y = mc.losses.one_hot(y, 3)
     g_labels = mc.gradient(params, X, y, acts, "softmax_cross_entropy")
     g_onehot = mc.gradient(params, X, Y, acts, "softmax_cross_entropy")
     tree_allclose(g_labels, g_onehot, rtol=0, atol=0)
-    np.testing.assert_allclose(mc.softmax(X[:, :3]).sum(axis=1), 1.0)
-    np.testing.assert_allclose(np.exp(mc.log_softmax(X[:, :3])), mc.softmax(X[:, :3]))
+    np.testing.assert_allclose(mc.losses.softmax(X[:, :3]).sum(axis=1), 1.0)
+    np.testing.assert_allclose(np.exp(mc.losses.log_softmax(X[:, :3])), mc.losses.softmax(X[:, :3]))
 
 
 def test_squared_error_values_and_reduction():
     y_hat = np.array([[1.0, 2.0], [0.0, 0.0]])
     Y = np.array([[0.0, 0.0], [1.0, 1.0]])
-    np.testing.assert_allclose(mc.squared_error(y_hat, Y), [2.5, 1.0])
-    np.testing.assert_allclose(mc.squared_error_grad(y_hat, Y), y_hat - Y)
-    assert mc.reduce(mc.squared_error(y_hat, Y), "sum") == 3.5
-    assert mc.reduce(mc.squared_error(y_hat, Y), "mean") == 1.75
+    np.testing.assert_allclose(mc.losses.squared_error(y_hat, Y), [2.5, 1.0])
+    np.testing.assert_allclose(mc.losses.squared_error_grad(y_hat, Y), y_hat - Y)
+    assert mc.losses.reduce(mc.losses.squared_error(y_hat, Y), "sum") == 3.5
+    assert mc.losses.reduce(mc.losses.squared_error(y_hat, Y), "mean") == 1.75
 
 
 def test_forward_cache_holds_the_books_symbols():
@@ -199,7 +204,7 @@ def test_forward_cache_holds_the_books_symbols():
     np.testing.assert_allclose(cache.z[0], X @ params[0]["W"].T + params[0]["b"])
     np.testing.assert_allclose(cache.a[0], 1 / (1 + np.exp(-cache.z[0])), rtol=1e-14)
     assert y_hat.shape == (5, 2)
-    assert mc.resolve_activations("relu", 3) == ("relu", "relu", "identity")
+    assert mc.mlp.resolve_activations("relu", 3) == ("relu", "relu", "identity")
 
 
 def test_per_example_gradients_into_reused_buffers():

@@ -1,4 +1,4 @@
-r"""Figure builders for Part I: from one example's gradient to the training set's.
+r"""Figures of Part I: from one example's gradient to the training set's.
 
 Every builder takes numbers that the notebook has already computed (and checked),
 draws them, and returns the :class:`matplotlib.figure.Figure`; none of them
@@ -25,10 +25,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .data import line_cost
+from ..line import line_cost_grid
 
 __all__ = [
-    "linear_cost_grid",
     "plot_backprop_flow",
     "plot_example_gradients",
     "plot_gradient_check",
@@ -50,35 +49,6 @@ def _as_xy(X, y):
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"y must have {X.shape[0]} entries (one per row of X); got {y.shape[0]}")
     return X[:, 0], y
-
-
-def linear_cost_grid(X, y, w_grid, b_grid, *, reduction="mean"):
-    r"""The squared-error cost of :math:`\hat y = w x + b` on a grid of :math:`(w, b)`.
-
-    .. math::
-
-        E(w, b) = c \sum_{n=1}^N \tfrac12 (w x_n + b - y_n)^2, \qquad
-        c = 1 \ (\text{sum}) \text{ or } 1/N \ (\text{mean}).
-
-    Parameters
-    ----------
-    X : array_like, shape (N, 1)
-        Inputs (one feature).
-    y : array_like, shape (N, 1) or (N,)
-        Targets.
-    w_grid, b_grid : array_like, shape (G_w,) and (G_b,)
-        Grid values of the slope and the intercept.
-    reduction : {"sum", "mean"}, default "mean"
-        Reduction over examples.
-
-    Returns
-    -------
-    ndarray, shape (G_b, G_w)
-        ``E[i, j]`` is the cost at ``(w_grid[j], b_grid[i])`` (the layout of
-        :func:`matplotlib.pyplot.contour`).
-    """
-    Wg, Bg = np.meshgrid(np.asarray(w_grid, dtype=np.float64), np.asarray(b_grid, dtype=np.float64))
-    return line_cost(np.stack([Wg, Bg], axis=-1), X, y, reduction=reduction)
 
 
 def plot_example_gradients(
@@ -171,7 +141,7 @@ def plot_example_gradients(
     # contours and arrows
     w_grid = np.linspace(centre[0] - span, centre[0] + span, 160)
     b_grid = np.linspace(centre[1] - span, centre[1] + span, 160)
-    E = linear_cost_grid(X, y, w_grid, b_grid, reduction=reduction)
+    E = line_cost_grid(X, y, w_grid, b_grid, reduction=reduction)
     levels = np.quantile(E, np.linspace(0.0, 0.9, 14) ** 2)
     ax1.contour(w_grid, b_grid, E, levels=np.unique(levels), cmap="Greys", linewidths=0.8)
     ax1.contourf(w_grid, b_grid, E, levels=np.unique(levels), cmap="Greys", alpha=0.15)

@@ -25,8 +25,8 @@ def test_registry_covers_every_activation_loss_reduction():
     losses = {c[1] for c in REGISTRY}
     reds = {c[2] for c in REGISTRY}
     depths = {len(c[3]) - 1 for c in REGISTRY}
-    assert acts == set(mc.ACTIVATIONS) and losses == set(mc.LOSSES)
-    assert reds == set(mc.REDUCTIONS) and depths == {1, 2, 3}
+    assert acts == set(mc.activations.ACTIVATIONS) and losses == set(mc.losses.LOSSES)
+    assert reds == set(mc.losses.REDUCTIONS) and depths == {1, 2, 3}
 
 
 @pytest.mark.parametrize("loss", ["squared_error", "softmax_cross_entropy"])
@@ -50,6 +50,6 @@ def test_input_gradient_matches_central_differences(loss):
 
 
 def test_relative_error_of_identical_and_zero_arrays():
-    assert mc.relative_error(np.zeros(3), np.zeros(3)) == 0.0
-    assert mc.relative_error([1.0, 2.0], [1.0, 2.0]) == 0.0
-    assert mc.relative_error([1.0, 0.0], [-1.0, 0.0]) == pytest.approx(1.0)
+    assert mc.gradcheck.relative_error(np.zeros(3), np.zeros(3)) == 0.0
+    assert mc.gradcheck.relative_error([1.0, 2.0], [1.0, 2.0]) == 0.0
+    assert mc.gradcheck.relative_error([1.0, 0.0], [-1.0, 0.0]) == pytest.approx(1.0)
