@@ -36,7 +36,7 @@ from .mlp import accuracy, cost, deltas, forward, gradient, gradient_from_deltas
 from .optim import sgd_step
 from .params import flatten_params, init_params, num_params, unflatten_params, zeros_like_params
 from .per_example import input_gradient, per_example_gradient_norms, per_example_gradients
-from .train import History, batch_schedule, train
+from .training import History, batch_schedule, train
 
 __version__ = "0.2.0"
 

@@ -24,7 +24,7 @@ from . import _checks
 from .averaging import federated_averaging
 from .data import least_squares, make_line
 from .params import _flatten
-from .train import train
+from .training import train
 
 __all__ = [
     "LineProblem",

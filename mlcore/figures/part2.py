@@ -16,7 +16,7 @@ from ..line import examples_seen, fedavg_and_gd, line_cost, per_example_limits, 
 from ..mlp import cost, predict
 from ..noise import covariance_trace, minibatch_means, predicted_minibatch_covariance
 from ..params import _flatten
-from ..train import train
+from ..training import train
 
 __all__ = [
     "draw_average_weights",
@@ -191,7 +191,7 @@ def draw_batch_sizes(fig, batch_size, lr, num_epochs, shuffle, *, problem, seed=
         Empty figure to draw on.
     batch_size : int
         :math:`B`, ``1 <= B <= N`` (need not divide :math:`N`; the last batch
-        is then smaller and, by :func:`mlcore.train.train`'s default, treated as full).
+        is then smaller and, by :func:`mlcore.training.train`'s default, treated as full).
     lr : float
         Learning rate.
     num_epochs : int

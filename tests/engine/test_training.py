@@ -7,7 +7,7 @@ import pytest
 from _mlcore_helpers import make_case, tree_allclose
 
 import mlcore as mc
-from mlcore.train import DEFAULT_SEED, epoch_batch_gradients
+from mlcore.training import DEFAULT_SEED, epoch_batch_gradients
 
 
 def manual_sgd(params, X, Y, acts, loss, reduction, lr, num_epochs, schedule, momentum=0.0):
