@@ -17,6 +17,9 @@ True parameters are returned in the :mod:`mlcore.params` structure
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 
 from . import _checks
@@ -264,14 +267,11 @@ def load_digits(rng, *, test_size=0.2, scale="standardize", dtype=np.float64):
     y_test : ndarray of int, shape (N_test,)
         Digits 0..9.
     """
-    from sklearn.datasets import load_digits as _sk_load_digits  # lazy: optional dependency
-
     _checks.rng(rng)
     test_size = _checks.real(test_size, "test_size", positive=True, below=1.0)
     if scale is not None:
         _checks.choice(scale, ("standardize", "unit"), "scale")
-    data = _sk_load_digits()
-    X, y = data.data.astype(np.float64), data.target.astype(np.intp)
+    X, y = _digits_file()
     order = rng.permutation(X.shape[0])
     n_test = int(round(test_size * X.shape[0]))
     test, train = order[:n_test], order[n_test:]
@@ -281,3 +281,20 @@ def load_digits(rng, *, test_size=0.2, scale="standardize", dtype=np.float64):
     elif scale == "unit":
         X_train, X_test = X_train / 16.0, X_test / 16.0
     return X_train.astype(dtype), X_test.astype(dtype), y[train], y[test]
+
+
+def _digits_file():
+    """The 1797 digits of scikit-learn's bundled ``digits.csv.gz``, read with numpy.
+
+    Only the data file of the installed scikit-learn package is used (nothing is
+    downloaded and scikit-learn is not imported).
+    """
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError(
+            "load_digits reads the digits file bundled with scikit-learn: "
+            "pip install scikit-learn (it is in requirements.txt)"
+        )
+    path = Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz"
+    data = np.loadtxt(path, delimiter=",")
+    return data[:, :-1], data[:, -1].astype(np.intp)

@@ -11,7 +11,7 @@ whose parameters :math:`\theta = (w, b)` are the flattened parameters of
 contours of :math:`E`.  This module holds the cost on many points at once, the
 problem the chapters share (data, start, minimiser, grid) and the simulations
 the chapters run on it; the figures that draw them are in
-:mod:`mlcore.figures`.
+``mlcore.figures``.
 """
 
 from __future__ import annotations

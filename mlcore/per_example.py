@@ -43,9 +43,9 @@ def per_example_gradients(
     X : array_like, shape (B, n_0)
         Inputs.
     Y : array_like
-        Targets (see :func:`check_model`).
+        Targets (see :func:`mlcore.mlp.check_model`).
     activations : str or sequence of str, default "tanh"
-        See :func:`resolve_activations`.
+        See :func:`mlcore.mlp.resolve_activations`.
     loss : {"squared_error", "softmax_cross_entropy"}, default "squared_error"
         Per-example loss.
     flat : bool, default False
@@ -131,9 +131,9 @@ def per_example_gradient_norms(
     X : array_like, shape (B, n_0)
         Inputs.
     Y : array_like
-        Targets (see :func:`check_model`).
+        Targets (see :func:`mlcore.mlp.check_model`).
     activations : str or sequence of str, default "tanh"
-        See :func:`resolve_activations`.
+        See :func:`mlcore.mlp.resolve_activations`.
     loss : {"squared_error", "softmax_cross_entropy"}, default "squared_error"
         Per-example loss.
     squared : bool, default False
@@ -175,9 +175,9 @@ def input_gradient(params, X, Y, activations="tanh", loss="squared_error", *, ch
     X : array_like, shape (B, n_0)
         Inputs.
     Y : array_like
-        Targets (see :func:`check_model`).
+        Targets (see :func:`mlcore.mlp.check_model`).
     activations : str or sequence of str, default "tanh"
-        See :func:`resolve_activations`.
+        See :func:`mlcore.mlp.resolve_activations`.
     loss : {"squared_error", "softmax_cross_entropy"}, default "squared_error"
         Per-example loss.
     check : bool, default True
