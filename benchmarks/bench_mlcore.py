@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
 import mlcore as mc  # noqa: E402
-from mlcore.train import _sgd_update  # noqa: E402  (the update the training loop uses)
+from mlcore.optim import _sgd_step  # noqa: E402  (the update the training loop uses)
 
 LOSS = "softmax_cross_entropy"
 ACTS = "tanh"
@@ -75,20 +75,20 @@ def fmt_time(t):
 
 # ----------------------------------------------------------------------------- mlcore
 def mlcore_step_fn(params, batches, dtype):
-    """One minibatch SGD step exactly as in ``mlcore.train`` (forward, backprop, Delta^T X,
+    """One minibatch SGD step exactly as in ``mlcore.train`` (forward, deltas, Delta^T X,
     update), cycling over pre-sliced batches."""
     params = [{"W": p["W"].astype(dtype), "b": p["b"].astype(dtype)} for p in params]
-    data = [mc.check_model(params, Xb, yb, ACTS, LOSS) for Xb, yb in batches]
+    data = [mc.mlp.check_model(params, Xb, yb, ACTS, LOSS) for Xb, yb in batches]
     state = {"i": 0}
 
     def step():
         Xb, Yb = data[state["i"] % len(data)]
         state["i"] += 1
         _, cache = mc.forward(params, Xb, ACTS, check=False)
-        Deltas, E_n = mc.backprop(params, cache, Yb, ACTS, LOSS, scale=1.0 / Xb.shape[0],
+        Deltas, E_n = mc.deltas(params, cache, Yb, ACTS, LOSS, scale=1.0 / Xb.shape[0],
                                   return_losses=True, check=False)  # fmt: skip
-        grads = mc.batch_gradient(cache, Deltas)
-        _sgd_update(params, grads, LR, None, 0.0)
+        grads = mc.gradient_from_deltas(cache, Deltas)
+        _sgd_step(params, grads, LR, None, 0.0)
         return E_n.sum() / len(E_n)
 
     return step
@@ -286,7 +286,7 @@ def main(argv=None):
     # 2. per-example gradients
     for Bp in (256, 1797):
         Xp, yp = X_all[:Bp], y_all[:Bp]
-        Xc, Yc = mc.check_model(params, Xp, yp, ACTS, LOSS)
+        Xc, Yc = mc.mlp.check_model(params, Xp, yp, ACTS, LOSS)
         buf = mc.per_example_gradients(params, Xc, Yc, ACTS, LOSS, check=False)
         num = 10 if Bp == 256 else 3
 
@@ -318,7 +318,7 @@ def main(argv=None):
                 "(info)", None)  # fmt: skip
 
     # 3. per-example norms without materialising, B = 1797
-    Xc, Yc = mc.check_model(params, X_all, y_all, ACTS, LOSS)
+    Xc, Yc = mc.mlp.check_model(params, X_all, y_all, ACTS, LOSS)
 
     def materialised():
         per = mc.per_example_gradients(params, Xc, Yc, ACTS, LOSS, check=False)
@@ -326,7 +326,7 @@ def main(argv=None):
         return np.sqrt(sq)
 
     t = interleaved({
-        "norms": (lambda: mc.per_example_grad_norms(params, Xc, Yc, ACTS, LOSS, check=False),
+        "norms": (lambda: mc.per_example_gradient_norms(params, Xc, Yc, ACTS, LOSS, check=False),
                   10, None),
         "mat": (materialised, 3, None),
     }, rep)  # fmt: skip
