@@ -300,7 +300,7 @@ def deltas(
     # output layer: delta^(L) = dE_n/dy_hat * f_L'(z^(L))   (cross-entropy: softmax(z) - y)
     E_n, dE_dyhat = LOSSES[loss].value_and_grad(cache.a[L - 1], Y)
     Deltas[L - 1] = scale * dE_dyhat * f[L - 1].df(cache.z[L - 1], cache.a[L - 1])
-    for l in range(L - 1, 0, -1):  # noqa: E741  hidden layers l = L-1, ..., 1
+    for l in range(L - 1, 0, -1):  # hidden layers l = L-1, ..., 1
         # delta^(l) = (W^(l+1)^T delta^(l+1)) * f_l'(z^(l));  rows: Delta^(l+1) W^(l+1)
         Deltas[l - 1] = (Deltas[l] @ params[l]["W"]) * f[l - 1].df(cache.z[l - 1], cache.a[l - 1])
     if return_losses:

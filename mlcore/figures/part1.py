@@ -292,7 +292,7 @@ def plot_backprop_flow(sizes):
     back = dict(arrowstyle="->", lw=1.8, color=TOTAL_COLOR)
     dotted = dict(arrowstyle="->", lw=1.0, color="0.45", ls=":")
     box(0, 1.0, "$x^{(1)}$", fwd_color)
-    for l in range(1, L + 1):  # noqa: E741  book layer index
+    for l in range(1, L + 1):  # book layer index
         xz, xa = 2 * l - 1, 2 * l
         box(xz, 1.0, f"$z^{{({l})}}$", fwd_color)
         a_text = (
@@ -357,7 +357,7 @@ def plot_gradient_check(analytic, numeric, errors=None):
     ax = axes[0, 0]
     colors = plt.cm.plasma(np.linspace(0.05, 0.85, len(analytic)))
     lo, hi = np.inf, 0.0
-    for l, (ga, gn) in enumerate(zip(analytic, numeric, strict=True), start=1):  # noqa: E741
+    for l, (ga, gn) in enumerate(zip(analytic, numeric, strict=True), start=1):
         a = np.abs(np.concatenate([np.ravel(ga["W"]), np.ravel(ga["b"])]))
         n = np.abs(np.concatenate([np.ravel(gn["W"]), np.ravel(gn["b"])]))
         keep = (a > 0) & (n > 0)
