@@ -70,7 +70,7 @@ def test_math_is_typeset_somewhere(browser, site):
 def test_widget_state_renders(browser, site):
     """Widget views stored in a notebook are drawn by the local html-manager (no kernel).
 
-    Pages whose widgets come with a precomputed ``text/html`` version (mlcore.interactive)
+    Pages whose widgets come with a precomputed ``text/html`` version (mlcore.figures.interactive)
     show that version instead and carry no widget view; they are checked in
     ``test_book_explorables_browser.py``.
     """

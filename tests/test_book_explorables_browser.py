@@ -1,6 +1,6 @@
 """Every precomputed interactive figure in the built book responds to its controls.
 
-On each page with a ``.mlcore-explorable`` (made by :mod:`mlcore.interactive`), every
+On each page with a ``.mlcore-explorable`` (made by :mod:`mlcore.figures.interactive`), every
 static control is moved (range to its ends, every option of a select, checkbox
 toggled) and the figure's image must change, with no console error.
 """
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.book, pytest.mark.browser]
 PAGES = [
     s.relative_to(REPO).with_suffix(".html").as_posix()
     for s in toc_sources()
-    if s.suffix == ".ipynb" and "mlcore.interactive" in s.read_text()
+    if s.suffix == ".ipynb" and "mlcore.figures.interactive" in s.read_text()
 ]
 
 SRC = "el => el.querySelector('img').getAttribute('src')"
@@ -40,13 +40,13 @@ def _move(control, kind):
     return new
 
 
-@pytest.mark.skipif(not PAGES, reason="no chapter uses mlcore.interactive yet")
+@pytest.mark.skipif(not PAGES, reason="no chapter uses mlcore.figures.interactive")
 @pytest.mark.parametrize("path", PAGES)
 def test_static_controls_swap_the_frame(browser, site, path):
     page, record = open_page(browser, f"{site}/{path}")
     try:
         figures = page.locator(".mlcore-explorable")
-        assert figures.count() > 0, f"{path} imports mlcore.interactive but shows no explorable"
+        assert figures.count() > 0, f"{path} imports mlcore.figures.interactive but shows no explorable"
         for i in range(figures.count()):
             fig = figures.nth(i)
             assert fig.get_attribute("id").startswith("mlcore-")
