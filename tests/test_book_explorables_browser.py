@@ -42,7 +42,7 @@ def _move(control, kind):
 
 def test_the_chapters_with_explorables_are_found():
     """The parametrised test below runs once per chapter found here: never on none."""
-    assert len(PAGES) >= 5, PAGES
+    assert len(PAGES) >= 4, PAGES
 
 
 @pytest.mark.parametrize("path", PAGES)
