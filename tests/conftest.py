@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -26,9 +27,22 @@ def pytest_collection_modifyitems(session, config, items):
         raise pytest.UsageError(f"nbval did not collect these notebooks from _toc.yml: {names}")
 
 
+def _keep_html(html: Path, dest: Path) -> None:
+    """Copy the built HTML to ``dest`` (replacing an earlier build there), for publishing."""
+    if dest.exists():
+        if any(dest.iterdir()) and not (dest / "index.html").exists():
+            pytest.fail(f"BOOK_HTML_DIR={dest} holds files that are not a built book")
+        shutil.rmtree(dest)
+    shutil.copytree(html, dest)
+
+
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory) -> Path:
-    """Build the book once per test session (warnings are errors); return the HTML folder."""
+    """Build the book once per test session (warnings are errors); return the HTML folder.
+
+    With ``BOOK_HTML_DIR`` set, the HTML of this build is also copied there, so that CI
+    publishes the very book the tests built and checked.
+    """
     out = tmp_path_factory.mktemp("book")
     result = build_book(out)
     log = result.stdout + result.stderr
@@ -36,6 +50,8 @@ def built_book(tmp_path_factory) -> Path:
         pytest.fail(f"jupyter-book build -W failed ({result.returncode}):\n{log[-6000:]}")
     html = out / "_build" / "html"
     assert (html / "index.html").exists(), log[-3000:]
+    if os.environ.get("BOOK_HTML_DIR"):
+        _keep_html(html, Path(os.environ["BOOK_HTML_DIR"]).expanduser().resolve())
     html.joinpath("_build.log").write_text(log)
     return html
 

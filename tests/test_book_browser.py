@@ -65,26 +65,3 @@ def test_math_is_typeset_somewhere(browser, site):
         assert page.locator("mjx-container").count() > 0
     finally:
         page.close()
-
-
-def test_widget_state_renders(browser, site):
-    """Widget views stored in a notebook are drawn by the local html-manager (no kernel).
-
-    Pages whose widgets come with a precomputed ``text/html`` version (mlcore.figures.interactive)
-    show that version instead and carry no widget view; they are checked in
-    ``test_book_explorables_browser.py``.
-    """
-    pages = [p for p in PAGES if (REPO / p).with_suffix(".ipynb").exists()]
-    rendered = 0
-    for path in pages:
-        page, record = open_page(browser, f"{site}/{path}")
-        try:
-            views = page.locator("script[type='application/vnd.jupyter.widget-view+json']")
-            if views.count():
-                page.wait_for_selector(".jupyter-widgets", timeout=15_000)
-                rendered += 1
-            assert not record["errors"], "\n".join(record["errors"])
-        finally:
-            page.close()
-    if rendered == 0:
-        pytest.skip("no page shows a plain ipywidgets view (explorables show their HTML)")
