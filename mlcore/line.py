@@ -352,7 +352,9 @@ def examples_seen(num_examples, batch_size, num_epochs):
     return np.concatenate([[0], np.cumsum(np.tile(sizes, num_epochs))])
 
 
-def batch_size_sweep(problem, batch_sizes, *, lr, reduction, scale_lr=False, num_epochs=5):
+def batch_size_sweep(
+    problem, batch_sizes, *, lr, reduction, scale_lr=False, last_batch="keep", num_epochs=5
+):
     r"""Full-set cost after a few epochs of minibatch SGD, for several batch sizes.
 
     Parameters
@@ -367,21 +369,25 @@ def batch_size_sweep(problem, batch_sizes, *, lr, reduction, scale_lr=False, num
         Reduction of each batch's cost.
     scale_lr : bool, default False
         Use :math:`\eta B` (the linear scaling heuristic) instead of :math:`\eta`.
+    last_batch : {"keep", "weighted", "drop"}, default "keep"
+        Treatment of a partial last batch (:func:`mlcore.training.train`).
     num_epochs : int, default 5
-        Passes over the data (no shuffling, last batch treated as full).
+        Passes over the data, in the data's order (no shuffling).
 
     Returns
     -------
     ndarray, shape (len(batch_sizes),)
-        Final cost; ``inf`` where training diverged.
+        Final cost; ``inf`` where training diverged, that is where the cost or the
+        parameters stopped being finite (:func:`mlcore.training.train` with
+        ``on_divergence="stop"``).  A run that grows without overflowing keeps its
+        finite, large cost.
     """
     out = []
-    with np.errstate(all="ignore"):
-        for B in batch_sizes:
-            eta = lr * B if scale_lr else lr
-            p, _ = train(problem.params, problem.X, problem.y, activations="identity", lr=eta,
-                         num_epochs=num_epochs, batch_size=int(B), shuffle="never",
-                         reduction=reduction, track_epoch_loss=False)  # fmt: skip
-            E = line_cost(_flatten(p), problem.X, problem.y)
-            out.append(E if np.isfinite(E) and E < 1e6 else np.inf)
+    for B in batch_sizes:
+        eta = lr * B if scale_lr else lr
+        p, hist = train(problem.params, problem.X, problem.y, activations="identity", lr=eta,
+                        num_epochs=num_epochs, batch_size=int(B), shuffle="never",
+                        reduction=reduction, last_batch=last_batch, track_epoch_loss=False,
+                        on_divergence="stop")  # fmt: skip
+        out.append(np.inf if hist.diverged else line_cost(_flatten(p), problem.X, problem.y))
     return np.array(out)

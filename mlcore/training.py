@@ -7,24 +7,30 @@ matrix form (:func:`mlcore.mlp.gradient_from_deltas`, :math:`\Delta^\top X`).
 
 The last partial batch
 ----------------------
-When ``batch_size`` ``b`` does not divide ``N`` the last batch :math:`B_K` has
-:math:`r = N \bmod b` examples.  Write every step as
-:math:`\theta \leftarrow \theta - \eta\, s_k \sum_{n \in B_k} \nabla E_n`.
-For full batches :math:`s_k = 1/b` (reduction ``"mean"``) or :math:`1`
-(``"sum"``).  For the last batch:
+Write every step as :math:`\theta \leftarrow \theta - \eta\, s_k \sum_{n \in \mathcal B_k}
+\nabla E_n`.  A full batch of :math:`B` examples has :math:`s_k = 1/B` (reduction
+``"mean"``) or :math:`s_k = 1` (``"sum"``): the reduction is applied to the batch, and
+``"sum"`` always means the true sum.  When :math:`B` does not divide :math:`N`, the last
+batch :math:`\mathcal B_K` has :math:`r = N \bmod B` examples and ``last_batch`` says
+what to do with it:
 
-``"drop"``
-    it is skipped (each epoch makes :math:`\lfloor N/b \rfloor` steps).
-``"mean"``
-    it is treated as if it were full: its *mean* gradient gets the same step
-    as a full batch's, :math:`s_K = 1/r` (``"mean"``) or :math:`b/r` (``"sum"``).
-    Its :math:`r` examples therefore weigh :math:`b/r` times more than the others.
-``"weighted"``
-    every example weighs the same: :math:`s_K = s_k` of a full batch, i.e. the
-    mean gradient of the partial batch is scaled by :math:`r/b`.  Then, at fixed
-    parameters, the batch gradients :math:`g_k` of an epoch weighted by
-    :math:`|B_k|/N` average *exactly* to the full gradient,
-    :math:`\sum_k \frac{|B_k|}{N} g_k = \frac1N \sum_n \nabla E_n`.
+============== =============================== ============================ ========================
+``last_batch`` reduction ``"mean"``            reduction ``"sum"``          PyTorch
+============== =============================== ============================ ========================
+``"keep"``     :math:`s_K = 1/r`: its mean,    :math:`s_K = 1`: its sum     ``drop_last=False``
+               a full step; each of its
+               examples weighs :math:`B/r`
+               times more than the others
+``"weighted"`` :math:`s_K = 1/B`: every        :math:`s_K = 1` (as           no flag: scale the
+               example weighs the same         ``"keep"``)                  loss by :math:`r/B`
+``"drop"``     skipped                         skipped                      ``drop_last=True``
+============== =============================== ============================ ========================
+
+No option rescales a batch silently: the step always follows from the reduction applied
+to the examples actually in the batch (``"keep"``), from the same weight for every
+example (``"weighted"``), or is not taken (``"drop"``).  With ``"weighted"``, at fixed
+parameters, the steps of an epoch add up to :math:`N s_{\text{full}}` times the full
+mean gradient.
 
 :func:`batch_schedule` returns these :math:`s_k` so the rule can be tested.
 """
@@ -49,7 +55,7 @@ __all__ = ["Batch", "History", "batch_schedule", "epoch_batch_gradients", "train
 DEFAULT_SEED = 0
 
 SHUFFLES = ("every_epoch", "once", "never")
-LAST_BATCH = ("drop", "mean", "weighted")
+LAST_BATCH = ("keep", "weighted", "drop")
 RECORDS = ("epoch", "step")
 
 
@@ -69,7 +75,7 @@ class Batch(NamedTuple):
     scale: float
 
 
-def batch_schedule(num_examples, batch_size, last_batch="mean", reduction="mean"):
+def batch_schedule(num_examples, batch_size, last_batch="keep", reduction="mean"):
     r"""The batches of one epoch and the scale :math:`s_k` of each step.
 
     Parameters
@@ -77,11 +83,11 @@ def batch_schedule(num_examples, batch_size, last_batch="mean", reduction="mean"
     num_examples : int
         :math:`N`.
     batch_size : int
-        :math:`b`, with :math:`1 \le b \le N`.
-    last_batch : {"drop", "mean", "weighted"}, default "mean"
-        Treatment of a last partial batch (see the module docstring).
+        :math:`B`, with :math:`1 \le B \le N`.
+    last_batch : {"keep", "weighted", "drop"}, default "keep"
+        Treatment of a last partial batch (the table of the module docstring).
     reduction : {"sum", "mean"}, default "mean"
-        Reduction of the cost; full batches get :math:`s = 1/b` or :math:`1`.
+        Reduction of the cost; full batches get :math:`s = 1/B` or :math:`1`.
 
     Returns
     -------
@@ -96,10 +102,10 @@ def batch_schedule(num_examples, batch_size, last_batch="mean", reduction="mean"
     s_full = 1.0 / b if reduction == "mean" else 1.0
     batches = [Batch(k, k + b, s_full) for k in range(0, N - b + 1, b)]
     r = N % b
-    if r and last_batch == "mean":
-        batches.append(Batch(N - r, N, s_full * b / r))  # its mean gets a full step
-    elif r and last_batch == "weighted":
-        batches.append(Batch(N - r, N, s_full))  # every example weighs the same
+    if r and last_batch == "keep":  # the reduction applied to the r examples present
+        batches.append(Batch(N - r, N, 1.0 / r if reduction == "mean" else 1.0))
+    elif r and last_batch == "weighted":  # every example weighs as in a full batch
+        batches.append(Batch(N - r, N, s_full))
     return batches
 
 
@@ -145,7 +151,7 @@ def train(
     num_epochs,
     batch_size=None,
     shuffle="every_epoch",
-    last_batch="mean",
+    last_batch="keep",
     momentum=0.0,
     rng=None,
     record=None,
@@ -155,16 +161,17 @@ def train(
     r"""Train by gradient descent: full batch, SGD or minibatch SGD, one loop.
 
     Each epoch visits the examples in an order (shuffled or not), cuts it into
-    batches of ``batch_size`` rows and for each batch :math:`B_k` makes the step
+    batches of ``batch_size`` rows and for each batch :math:`\mathcal B_k` makes the step
 
     .. math::
 
-        \theta \leftarrow \theta - \eta\, s_k \sum_{n \in B_k} \nabla E_n,
+        \theta \leftarrow \theta - \eta\, s_k \sum_{n \in \mathcal B_k} \nabla E_n,
         \qquad
-        \sum_{n \in B_k} \frac{\partial E_n}{\partial W^{(l)}} = \Delta_k^{(l)\top} X_k^{(l)},
+        \sum_{n \in \mathcal B_k} \frac{\partial E_n}{\partial W^{(l)}}
+        = \Delta_k^{(l)\top} X_k^{(l)},
 
-    where :math:`s_k = 1/|B_k|` (reduction ``"mean"``) or :math:`1` (``"sum"``),
-    except for the last partial batch (see ``last_batch``).
+    where :math:`s_k = 1/|\mathcal B_k|` (reduction ``"mean"``) or :math:`1` (``"sum"``),
+    except that ``last_batch="weighted"`` gives a partial last batch :math:`s_K = 1/B`.
 
     Parameters
     ----------
@@ -189,10 +196,11 @@ def train(
     shuffle : {"every_epoch", "once", "never"}, default "every_epoch"
         Reshuffle the order each epoch, shuffle it once before training, or keep
         the given order.
-    last_batch : {"drop", "mean", "weighted"}, default "mean"
-        Last partial batch: skip it; step with its mean gradient as if it were
-        full; or weight it by its size so that every example counts equally and
-        an epoch's batch gradients average exactly to the full gradient.
+    last_batch : {"keep", "weighted", "drop"}, default "keep"
+        Last partial batch: step with the reduction applied to the examples it
+        has (its mean, or its sum), as PyTorch does with ``drop_last=False``;
+        weight it so that every example counts as in a full batch; or skip it
+        (``drop_last=True``).  The table of the module docstring gives the scales.
     momentum : float, default 0.0
         Heavy-ball momentum :math:`\mu \in [0, 1)`, the convention of
         :func:`mlcore.optim.sgd_step` (:math:`v \leftarrow \mu v + g`,
@@ -249,7 +257,7 @@ def _train(params, X, Y, activations, loss, reduction, lr, num_epochs, schedule,
            momentum, rng, record, track_epoch_loss, on_divergence):  # fmt: skip
     r"""The loop of :func:`train` on validated inputs (no checks; same arguments).
 
-    Per epoch: fix an example order, then for every batch :math:`B_k` of the schedule
+    Per epoch: fix an example order, then for every batch :math:`\mathcal B_k` of the schedule
     run the forward pass, backpropagate, form :math:`\Delta^{(l)\top} X^{(l)}` per layer
     and step.  Returns ``(params, history)`` like :func:`train`.
     """
@@ -269,7 +277,7 @@ def _train(params, X, Y, activations, loss, reduction, lr, num_epochs, schedule,
                 order = rng.permutation(X.shape[0])
                 Xs, Ys = X[order], Y[order]
             for start, stop, s_k in schedule:
-                X_k, Y_k = Xs[start:stop], Ys[start:stop]  # the batch B_k (views, no copies)
+                X_k, Y_k = Xs[start:stop], Ys[start:stop]  # the batch B_k: views, no copies
                 _, cache = forward(params, X_k, activations, check=False)
                 # delta_n^(l) of every example and layer, times s_k (1/|B_k| for the mean)
                 Deltas, E_n = deltas(params, cache, Y_k, activations, loss, scale=s_k,
@@ -338,7 +346,7 @@ def epoch_batch_gradients(
     grads : ndarray, shape (K, P)
         Row :math:`k` is the flattened mean gradient :math:`g_k` of batch :math:`k`.
     sizes : ndarray of int, shape (K,)
-        :math:`|B_k|`.
+        :math:`|\mathcal B_k|`.
     """
     batches = batch_schedule(len(X), batch_size)  # the epoch's consecutive batches
     grads = np.array(

@@ -117,22 +117,10 @@ def test_weighted_last_batch_averages_exactly_to_full_gradient():
     # the steps the loop actually takes, s_k * sum_n grad E_n, add up to N/b full steps
     steps = [s.scale * (s.stop - s.start) * gk for s, gk in zip(sched, g, strict=True)]
     np.testing.assert_allclose(sum(steps), N / b * full, rtol=1e-12, atol=1e-15)
-    # the "mean" mode does not have this property
-    sched_m = mc.batch_schedule(N, b, "mean")
+    # the "keep" mode does not have this property
+    sched_m = mc.batch_schedule(N, b, "keep")
     steps_m = [s.scale * (s.stop - s.start) * gk for s, gk in zip(sched_m, g, strict=True)]
     assert np.abs(sum(steps_m) - N / b * full).max() > 1e-6
-
-
-@pytest.mark.parametrize("reduction", ["mean", "sum"])
-def test_batch_schedule_scales(reduction):
-    base = 1 / 4 if reduction == "mean" else 1.0
-    drop = mc.batch_schedule(10, 4, "drop", reduction)
-    assert [(s.start, s.stop) for s in drop] == [(0, 4), (4, 8)]
-    mean = mc.batch_schedule(10, 4, "mean", reduction)
-    assert mean[-1] == (8, 10, base * 4 / 2)
-    weighted = mc.batch_schedule(10, 4, "weighted", reduction)
-    assert weighted[-1] == (8, 10, base)
-    assert len(mc.batch_schedule(12, 4, "drop")) == 3  # no partial batch: modes agree
 
 
 def test_gradient_of_training_set_is_mean_of_per_example_gradients_linear_model():

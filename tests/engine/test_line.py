@@ -50,11 +50,20 @@ def test_fedavg_with_one_local_step_is_gd(problem):
 
 
 def test_sum_reduction_is_mean_with_scaled_lr(problem):
-    Bs = [1, 3, 8]
+    Bs = [1, 3, 8]  # 8 = 3 + 3 + 2: a partial last batch at B = 3
     s = line.batch_size_sweep(problem, Bs, lr=0.02, reduction="sum")
-    m = line.batch_size_sweep(problem, Bs, lr=0.02, reduction="mean", scale_lr=True)
-    assert np.allclose(s, m, rtol=1e-9)
-    assert np.isinf(line.batch_size_sweep(problem, [8], lr=5.0, reduction="sum")).all()
+    w = line.batch_size_sweep(problem, Bs, lr=0.02, reduction="mean", scale_lr=True,
+                              last_batch="weighted")  # fmt: skip
+    k = line.batch_size_sweep(problem, Bs, lr=0.02, reduction="mean", scale_lr=True)
+    assert np.allclose(s, w, rtol=1e-9)
+    assert np.allclose(s[[0, 2]], k[[0, 2]], rtol=1e-9) and not np.isclose(s[1], k[1])
+
+
+def test_sweep_marks_overflowing_runs_and_keeps_finite_ones(problem):
+    diverged = line.batch_size_sweep(problem, [8], lr=5.0, reduction="sum", num_epochs=400)
+    assert np.isinf(diverged).all()
+    growing = line.batch_size_sweep(problem, [8], lr=5.0, reduction="sum", num_epochs=2)
+    assert np.isfinite(growing).all() and growing[0] > 1e3
 
 
 def test_same_budget_runs_count_gradients(problem):

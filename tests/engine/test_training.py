@@ -29,7 +29,7 @@ def manual_sgd(params, X, Y, acts, loss, reduction, lr, num_epochs, schedule, mo
     return mc.unflatten_params(theta, params)
 
 
-@pytest.mark.parametrize("last_batch", ["drop", "mean", "weighted"])
+@pytest.mark.parametrize("last_batch", ["drop", "keep", "weighted"])
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_train_matches_reference_loop(last_batch, reduction):
     params, X, Y, acts = make_case((3, 5, 2), "tanh", "squared_error", batch=17)
@@ -147,3 +147,44 @@ def test_required_arguments_alone_run_with_the_documented_default_seed():
     tree_allclose(a, b, rtol=0, atol=0)
     full, hist = mc.train(params, X, Y, lr=0.1, num_epochs=2)  # full batch: order irrelevant
     assert hist.steps_per_epoch == 1 and np.isfinite(hist.epoch_loss).all()
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_schedule_scales_follow_the_table(reduction):
+    """N = 10, B = 4: batches 4, 4, 2; the scales written out from the docstring's table."""
+    full = 0.25 if reduction == "mean" else 1.0
+    want = {
+        "keep": [full, full, 0.5 if reduction == "mean" else 1.0],
+        "weighted": [full, full, full],
+        "drop": [full, full],
+    }
+    for option, scales in want.items():
+        sched = mc.batch_schedule(10, 4, option, reduction)
+        assert [s.scale for s in sched] == scales, option
+        assert [s.stop - s.start for s in sched] == [4, 4, 2][: len(scales)]
+
+
+def test_sum_is_the_true_sum_on_a_partial_batch():
+    """The step and the recorded loss agree: E of the last batch is its plain sum."""
+    params, X, Y, acts = make_case((2, 3, 1), "tanh", "squared_error", batch=10)
+    _, hist = mc.train(params, X, Y, activations=acts, reduction="sum", lr=0.01,
+                       num_epochs=1, batch_size=4, shuffle="never")  # fmt: skip
+    p1 = mc.train(params, X, Y, activations=acts, reduction="sum", lr=0.01, num_epochs=1,
+                  batch_size=4, shuffle="never", record="step")[1].trajectory  # fmt: skip
+    before_last = mc.unflatten_params(p1[2], params)
+    assert hist.step_loss[2] == pytest.approx(
+        mc.cost(before_last, X[8:], Y[8:], acts, reduction="sum")
+    )
+    g = mc.flatten_params(mc.gradient(before_last, X[8:], Y[8:], acts, reduction="sum"))
+    np.testing.assert_allclose(p1[3], p1[2] - 0.01 * g, rtol=1e-13, atol=1e-15)
+
+
+def test_sum_with_lr_is_mean_with_lr_times_B_when_the_last_batch_is_weighted():
+    params, X, Y, acts = make_case((2, 3, 1), "tanh", "squared_error", batch=40)
+    B, eta = 16, 0.002  # 40 = 16 + 16 + 8: a partial last batch
+    kw = dict(activations=acts, num_epochs=3, batch_size=B, shuffle="never")
+    s, _ = mc.train(params, X, Y, reduction="sum", lr=eta, **kw)
+    w, _ = mc.train(params, X, Y, reduction="mean", lr=eta * B, last_batch="weighted", **kw)
+    k, _ = mc.train(params, X, Y, reduction="mean", lr=eta * B, last_batch="keep", **kw)
+    tree_allclose(s, w, rtol=1e-12, atol=1e-15)
+    assert np.abs(mc.flatten_params(s) - mc.flatten_params(k)).max() > 1e-4
