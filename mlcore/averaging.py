@@ -27,15 +27,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _checks
-from ._types import (
-    Activations,
-    FloatArray,
-    IntArray,
-    LossName,
-    Params,
-    Reduction,
-    Weighting,
-)
+from ._types import Activations, FloatArray, IntArray, LossName, Params, Reduction, Weighting
 from .mlp import check_model, cost, gradient
 from .optim import _sgd_step
 from .params import _copy, _flatten
