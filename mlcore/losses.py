@@ -294,7 +294,7 @@ def reduce(E_n: ArrayLike, reduction: Reduction = "mean") -> float:
     return float(_reduce(E_n, reduction))
 
 
-def _reduce(E_n: FloatArray, reduction: str) -> float:
+def _reduce(E_n: FloatArray, reduction: Reduction) -> float:
     """:func:`reduce` without the checks (and without the cast to float), for hot loops."""
     return E_n.sum() if reduction == "sum" else E_n.sum() / len(E_n)
 
