@@ -79,7 +79,7 @@ def init_params(
     dtype = np.dtype(dtype)
     if dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
         raise TypeError(f"dtype must be float64 or float32; got {dtype}")
-    params: Params = []
+    params = []
     for n_prev, n in zip(sizes[:-1], sizes[1:], strict=True):
         std = {"xavier": np.sqrt(1.0 / n_prev), "he": np.sqrt(2.0 / n_prev), "normal": scale}
         if init == "zeros":
@@ -170,8 +170,7 @@ def flatten_params(params: Params) -> FloatArray:
 
 
 def _unflatten(theta: FloatArray, like: Params) -> Params:
-    out: Params = []
-    k = 0
+    out, k = [], 0
     for layer in like:
         W, b = layer["W"], layer["b"]
         Wn = theta[k : k + W.size].reshape(W.shape)
