@@ -9,18 +9,26 @@ validate once with these helpers and then call the unchecked internals.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
+
+from ._types import FloatArray, IntArray, Params
+
+_S = TypeVar("_S", bound=str)
+_A = TypeVar("_A", bound=NDArray[Any])
+_P = TypeVar("_P")
 
 
-def choice(value, options, name):
+def choice(value: _S, options: Collection[str], name: str) -> _S:
     if not isinstance(value, str) or value not in options:
         raise ValueError(f"{name} must be one of {sorted(options)}; got {value!r}")
     return value
 
 
-def positive_int(value, name, *, minimum=1, maximum=None):
+def positive_int(value: object, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int; got {type(value).__name__} {value!r}")
     value = int(value)
@@ -30,7 +38,14 @@ def positive_int(value, name, *, minimum=1, maximum=None):
     return value
 
 
-def real(value, name, *, positive=False, nonneg=False, below=None):
+def real(
+    value: object,
+    name: str,
+    *,
+    positive: bool = False,
+    nonneg: bool = False,
+    below: float | None = None,
+) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
     value = float(value)
@@ -45,7 +60,7 @@ def real(value, name, *, positive=False, nonneg=False, below=None):
     return value
 
 
-def rng(value, name="rng"):
+def rng(value: object, name: str = "rng") -> np.random.Generator:
     if not isinstance(value, np.random.Generator):
         raise TypeError(
             f"{name} must be a numpy.random.Generator (e.g. np.random.default_rng(0)); "
@@ -54,7 +69,7 @@ def rng(value, name="rng"):
     return value
 
 
-def _numeric_array(A, name):
+def _numeric_array(A: object, name: str) -> NDArray[Any]:
     if isinstance(A, np.ndarray):
         arr = A
     else:
@@ -71,14 +86,21 @@ def _numeric_array(A, name):
     return arr
 
 
-def finite(arr, name):
+def finite(arr: _A, name: str) -> _A:
     if not np.isfinite(arr).all():
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{name} must be finite; got {bad} NaN/inf entries (shape {arr.shape})")
     return arr
 
 
-def float_matrix(A, name, *, dtype=None, rows=None, cols=None):
+def float_matrix(
+    A: object,
+    name: str,
+    *,
+    dtype: DTypeLike | None = None,
+    rows: int | None = None,
+    cols: int | None = None,
+) -> FloatArray:
     """2-D finite float array, optionally with a required number of rows/cols."""
     arr = _numeric_array(A, name)
     if arr.ndim != 2:
@@ -93,7 +115,7 @@ def float_matrix(A, name, *, dtype=None, rows=None, cols=None):
     return finite(arr, name)
 
 
-def int_labels(labels, num_classes, name):
+def int_labels(labels: object, num_classes: int, name: str) -> IntArray:
     arr = _numeric_array(labels, name)
     if not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(f"{name} as class labels must have an integer dtype; got {arr.dtype}")
@@ -107,13 +129,17 @@ def int_labels(labels, num_classes, name):
     return arr.astype(np.intp, copy=False)
 
 
-def regression_pair(y_hat, Y, *, y_name="Y", y_hat_name="y_hat"):
+def regression_pair(
+    y_hat: object, Y: object, *, y_name: str = "Y", y_hat_name: str = "y_hat"
+) -> tuple[FloatArray, FloatArray]:
     y_hat = float_matrix(y_hat, y_hat_name)
     Y = regression_targets(Y, y_hat.shape[0], y_hat.shape[1], y_hat.dtype, y_name)
     return y_hat, Y
 
 
-def regression_targets(Y, num_examples, num_outputs, dtype, name="Y"):
+def regression_targets(
+    Y: object, num_examples: int, num_outputs: int, dtype: DTypeLike | None, name: str = "Y"
+) -> FloatArray:
     arr = _numeric_array(Y, name)
     if arr.ndim == 1 and num_outputs == 1:
         arr = arr.reshape(-1, 1)
@@ -126,7 +152,9 @@ def regression_targets(Y, num_examples, num_outputs, dtype, name="Y"):
     return finite(np.ascontiguousarray(arr, dtype=dtype), name)
 
 
-def classification_targets(Y, num_examples, num_classes, dtype, name="Y"):
+def classification_targets(
+    Y: object, num_examples: int, num_classes: int, dtype: DTypeLike | None, name: str = "Y"
+) -> FloatArray:
     arr = _numeric_array(Y, name)
     if arr.ndim == 1:
         if arr.shape[0] != num_examples:
@@ -150,12 +178,14 @@ def classification_targets(Y, num_examples, num_classes, dtype, name="Y"):
     return arr
 
 
-def classification_pair(Z, Y, *, y_name="Y"):
+def classification_pair(
+    Z: object, Y: object, *, y_name: str = "Y"
+) -> tuple[FloatArray, FloatArray]:
     Z = float_matrix(Z, "Z")
     return Z, classification_targets(Y, Z.shape[0], Z.shape[1], Z.dtype, y_name)
 
 
-def params(p, name="params"):
+def params(p: _P, name: str = "params") -> tuple[_P, np.dtype[Any] | None]:
     """Validate a parameter list; returns (params, dtype)."""
     if isinstance(p, Mapping) or not isinstance(p, Sequence) or isinstance(p, str):
         raise TypeError(
@@ -198,7 +228,7 @@ def params(p, name="params"):
     return p, dtype
 
 
-def inputs(X, params_, dtype, name="X"):
+def inputs(X: object, params_: Params, dtype: DTypeLike | None, name: str = "X") -> FloatArray:
     n0 = params_[0]["W"].shape[1]
     arr = _numeric_array(X, name)
     if arr.ndim != 2:
@@ -218,7 +248,7 @@ def inputs(X, params_, dtype, name="X"):
     return finite(np.ascontiguousarray(arr, dtype=dtype), name)
 
 
-def interval(pair, name):
+def interval(pair: Iterable[float], name: str) -> tuple[float, float]:
     """A finite pair ``(lo, hi)`` with ``lo < hi``."""
     try:
         lo, hi = (float(v) for v in pair)
@@ -229,7 +259,7 @@ def interval(pair, name):
     return lo, hi
 
 
-def same_shapes(p, like, name):
+def same_shapes(p: Params, like: Params, name: str) -> None:
     """Check that the parameter list ``p`` has the layer shapes of ``like``."""
     if len(p) != len(like) or any(
         a["W"].shape != b["W"].shape for a, b in zip(p, like, strict=False)

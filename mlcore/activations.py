@@ -16,9 +16,12 @@ The softmax is not an activation here: classification nets end in the identity
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
+
+from ._types import FloatArray
 
 __all__ = [
     "ACTIVATIONS",
@@ -49,11 +52,11 @@ class Activation(NamedTuple):
     """
 
     name: str
-    f: object
-    df: object
+    f: Callable[[FloatArray], FloatArray]
+    df: Callable[[FloatArray, FloatArray], FloatArray | float]
 
 
-def identity(z):
+def identity(z: FloatArray) -> FloatArray:
     r"""Identity activation :math:`f(z) = z` (returns ``z`` itself, no copy).
 
     Parameters
@@ -69,7 +72,7 @@ def identity(z):
     return z
 
 
-def identity_prime(z, a):
+def identity_prime(z: FloatArray, a: FloatArray) -> float:
     r""":math:`f'(z) = 1`; returned as the scalar ``1.0``.
 
     Parameters
@@ -87,7 +90,7 @@ def identity_prime(z, a):
     return 1.0
 
 
-def sigmoid(z):
+def sigmoid(z: FloatArray) -> FloatArray:
     r"""Logistic sigmoid :math:`\sigma(z) = 1 / (1 + e^{-z})`, exact in both tails.
 
     With :math:`e = e^{-|z|} \in (0, 1]` (never overflows),
@@ -115,7 +118,7 @@ def sigmoid(z):
     return np.where(z >= 0, 1.0, e) / (1.0 + e)
 
 
-def sigmoid_prime(z, a):
+def sigmoid_prime(z: FloatArray, a: FloatArray) -> FloatArray:
     r""":math:`\sigma'(z) = \sigma(z)\,\sigma(-z) = e / (1 + e)^2` with :math:`e = e^{-|z|}`.
 
     Equal to :math:`a(1 - a)`, but :math:`1 - a` cancels catastrophically for
@@ -138,7 +141,7 @@ def sigmoid_prime(z, a):
     return e / (1.0 + e) ** 2
 
 
-def tanh(z):
+def tanh(z: FloatArray) -> FloatArray:
     r"""Hyperbolic tangent :math:`\tanh z`.
 
     Parameters
@@ -154,7 +157,7 @@ def tanh(z):
     return np.tanh(z)
 
 
-def tanh_prime(z, a):
+def tanh_prime(z: FloatArray, a: FloatArray) -> FloatArray:
     r""":math:`\tanh'(z) = 1 - \tanh^2 z = 1 - a^2`.
 
     Parameters
@@ -172,7 +175,7 @@ def tanh_prime(z, a):
     return 1.0 - a * a
 
 
-def relu(z):
+def relu(z: FloatArray) -> FloatArray:
     r"""Rectified linear unit :math:`\max(0, z)`.
 
     Parameters
@@ -188,7 +191,7 @@ def relu(z):
     return np.maximum(z, 0.0)
 
 
-def relu_prime(z, a):
+def relu_prime(z: FloatArray, a: FloatArray) -> FloatArray:
     r""":math:`\mathrm{relu}'(z) = [z > 0]` (we take 0 at the kink :math:`z = 0`).
 
     Parameters

@@ -20,11 +20,14 @@ apart and the two procedures differ (the comparison the book makes).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from . import _checks
+from ._types import Activations, FloatArray, IntArray, LossName, Params, Reduction, Weighting
 from .mlp import check_model, cost, gradient
 from .optim import _sgd_step
 from .params import _copy, _flatten
@@ -34,7 +37,7 @@ __all__ = ["AveragingHistory", "average_params", "federated_averaging", "split_i
 WEIGHTINGS = ("size", "uniform")
 
 
-def average_params(params_list, weights=None):
+def average_params(params_list: Sequence[Params], weights: ArrayLike | None = None) -> Params:
     r"""Weighted average of several parameter sets, :math:`\bar\theta = \sum_k w_k \theta_k`.
 
     Parameters
@@ -62,7 +65,7 @@ def average_params(params_list, weights=None):
     return _average(params_list, w)
 
 
-def _weights(weights, K):
+def _weights(weights: ArrayLike | None, K: int) -> NDArray[np.float64]:
     if weights is None:
         return np.full(K, 1.0 / K)
     w = np.asarray(weights, dtype=np.float64)
@@ -74,7 +77,7 @@ def _weights(weights, K):
     return w / w.sum()
 
 
-def _average(params_list, w):
+def _average(params_list: Sequence[Params], w: NDArray[np.float64]) -> Params:
     out = []
     for layers in zip(*params_list, strict=True):
         out.append(
@@ -85,7 +88,9 @@ def _average(params_list, w):
     return [{"W": p["W"].astype(dtype), "b": p["b"].astype(dtype)} for p in out]
 
 
-def split_indices(num_examples, num_subsets, rng=None):
+def split_indices(
+    num_examples: int, num_subsets: int, rng: np.random.Generator | None = None
+) -> list[IntArray]:
     """Split ``range(N)`` into ``num_subsets`` near-equal parts (shuffled if ``rng``).
 
     Parameters
@@ -122,27 +127,27 @@ class AveragingHistory:
         The index sets used.
     """
 
-    round_loss: np.ndarray
-    trajectory: np.ndarray
-    subsets: list
+    round_loss: NDArray[np.float64]
+    trajectory: FloatArray
+    subsets: list[IntArray]
 
 
 def federated_averaging(
-    params,
-    X,
-    Y,
+    params: Params,
+    X: ArrayLike,
+    Y: ArrayLike,
     *,
-    activations="tanh",
-    loss="squared_error",
-    reduction="mean",
-    lr,
-    local_steps=1,
-    num_subsets=None,
-    subsets=None,
-    rounds=1,
-    weighting="size",
-    rng=None,
-):
+    activations: Activations = "tanh",
+    loss: LossName = "squared_error",
+    reduction: Reduction = "mean",
+    lr: float,
+    local_steps: int = 1,
+    num_subsets: int | None = None,
+    subsets: Sequence[ArrayLike] | None = None,
+    rounds: int = 1,
+    weighting: Weighting = "size",
+    rng: np.random.Generator | None = None,
+) -> tuple[Params, AveragingHistory]:
     r"""Train copies independently on subsets, average their weights; repeat for rounds.
 
     Each round starts every copy from the current average :math:`\bar\theta`,
@@ -220,7 +225,7 @@ def federated_averaging(
     return theta, AveragingHistory(np.array(round_loss), np.array(trajectory), list(subsets))
 
 
-def _check_subsets(subsets, N):
+def _check_subsets(subsets: Sequence[ArrayLike], N: int) -> list[IntArray]:
     if not isinstance(subsets, (list, tuple)) or len(subsets) == 0:
         raise ValueError(f"subsets must be a non-empty list of index arrays; got {subsets!r:.60}")
     out = []

@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import Literal, overload
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from . import _checks
+from ._types import FloatArray, IntArray, Params
 
 __all__ = [
     "least_squares",
@@ -35,7 +38,15 @@ __all__ = [
 ]
 
 
-def make_line(num_examples, rng, *, w=2.0, b=-1.0, noise=0.5, x_range=(-2.0, 2.0)):
+def make_line(
+    num_examples: int,
+    rng: np.random.Generator,
+    *,
+    w: float = 2.0,
+    b: float = -1.0,
+    noise: float = 0.5,
+    x_range: tuple[float, float] = (-2.0, 2.0),
+) -> tuple[NDArray[np.float64], NDArray[np.float64], Params]:
     r"""Noisy points on a line, :math:`y_n = w x_n + b + \varepsilon_n`.
 
     The model :math:`\hat y = w x + b` has exactly two parameters, so its cost
@@ -74,7 +85,15 @@ def make_line(num_examples, rng, *, w=2.0, b=-1.0, noise=0.5, x_range=(-2.0, 2.0
     return X, y, [{"W": np.array([[w]]), "b": np.array([b])}]
 
 
-def make_linear_regression(num_examples, rng, *, num_features=2, noise=0.1, W=None, b=None):
+def make_linear_regression(
+    num_examples: int,
+    rng: np.random.Generator,
+    *,
+    num_features: int = 2,
+    noise: float = 0.1,
+    W: ArrayLike | None = None,
+    b: float | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], Params]:
     r"""Linear regression data with a known answer, :math:`y_n = W x_n + b + \varepsilon_n`.
 
     Parameters
@@ -118,7 +137,7 @@ def make_linear_regression(num_examples, rng, *, num_features=2, noise=0.1, W=No
     return X, y, [{"W": W, "b": np.array([float(b)])}]
 
 
-def least_squares(X, y):
+def least_squares(X: ArrayLike, y: ArrayLike) -> Params:
     r"""Exact minimiser of :math:`\sum_n \tfrac12 (w^\top x_n + b - y_n)^2` (linear model).
 
     Solves the normal equations with :func:`numpy.linalg.lstsq` on ``[X, 1]``.
@@ -142,7 +161,9 @@ def least_squares(X, y):
     return [{"W": theta[None, :-1].copy(), "b": theta[-1:].copy()}]
 
 
-def make_moons(num_examples, rng, *, noise=0.1):
+def make_moons(
+    num_examples: int, rng: np.random.Generator, *, noise: float = 0.1
+) -> tuple[NDArray[np.float64], IntArray]:
     r"""Two interleaving half circles (2-D, 2 classes).
 
     Parameters
@@ -176,7 +197,14 @@ def make_moons(num_examples, rng, *, noise=0.1):
     return X[order], y[order]
 
 
-def make_spirals(num_examples, rng, *, num_classes=2, noise=0.2, turns=1.0):
+def make_spirals(
+    num_examples: int,
+    rng: np.random.Generator,
+    *,
+    num_classes: int = 2,
+    noise: float = 0.2,
+    turns: float = 1.0,
+) -> tuple[NDArray[np.float64], IntArray]:
     r"""Interleaved spiral arms in 2-D, one per class.
 
     Parameters
@@ -212,7 +240,13 @@ def make_spirals(num_examples, rng, *, num_classes=2, noise=0.2, turns=1.0):
     return X[order], y[order].astype(np.intp)
 
 
-def standardize(X_train, X_test=None):
+@overload
+def standardize(X_train: ArrayLike, X_test: None = ...) -> FloatArray: ...
+@overload
+def standardize(X_train: ArrayLike, X_test: ArrayLike) -> tuple[FloatArray, FloatArray]: ...
+def standardize(
+    X_train: ArrayLike, X_test: ArrayLike | None = None
+) -> FloatArray | tuple[FloatArray, FloatArray]:
     r"""Scale features to zero mean and unit variance using training statistics only.
 
     Constant features (standard deviation 0) are only centred.
@@ -241,7 +275,13 @@ def standardize(X_train, X_test=None):
     return (X_train - mu) / sigma, (X_test - mu) / sigma
 
 
-def load_digits(rng, *, test_size=0.2, scale="standardize", dtype=np.float64):
+def load_digits(
+    rng: np.random.Generator,
+    *,
+    test_size: float = 0.2,
+    scale: Literal["standardize", "unit"] | None = "standardize",
+    dtype: DTypeLike = np.float64,
+) -> tuple[FloatArray, FloatArray, IntArray, IntArray]:
     r"""scikit-learn's bundled 8x8 handwritten digits (1797 images, offline).
 
     Parameters
@@ -283,7 +323,7 @@ def load_digits(rng, *, test_size=0.2, scale="standardize", dtype=np.float64):
     return X_train.astype(dtype), X_test.astype(dtype), y[train], y[test]
 
 
-def _digits_file():
+def _digits_file() -> tuple[FloatArray, NDArray[np.intp]]:
     """The 1797 digits of scikit-learn's bundled ``digits.csv.gz``, read with numpy.
 
     Only the data file of the installed scikit-learn package is used (nothing is

@@ -19,8 +19,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _checks
+from ._types import Activations, LossName, Params, Reduction
 from .mlp import check_model, cost, gradient
 
 __all__ = ["GradCheck", "gradient_check", "numerical_gradient", "relative_error"]
@@ -41,13 +43,13 @@ class GradCheck(NamedTuple):
         Central-difference gradient.
     """
 
-    errors: list
+    errors: list[dict[str, float]]
     max_error: float
-    analytic: list
-    numeric: list
+    analytic: Params
+    numeric: Params
 
 
-def relative_error(a, b):
+def relative_error(a: ArrayLike, b: ArrayLike) -> float:
     r"""Relative error :math:`\lVert a - b \rVert / (\lVert a \rVert + \lVert b \rVert)`.
 
     Parameters
@@ -67,13 +69,20 @@ def relative_error(a, b):
     return 0.0 if denom == 0 else float(np.linalg.norm(a - b) / denom)
 
 
-def _as_float64(params):
+def _as_float64(params: Params) -> Params:
     return [{"W": p["W"].astype(np.float64), "b": p["b"].astype(np.float64)} for p in params]
 
 
 def numerical_gradient(
-    params, X, Y, activations="tanh", loss="squared_error", reduction="mean", *, eps=1e-6
-):
+    params: Params,
+    X: ArrayLike,
+    Y: ArrayLike,
+    activations: Activations = "tanh",
+    loss: LossName = "squared_error",
+    reduction: Reduction = "mean",
+    *,
+    eps: float = 1e-6,
+) -> Params:
     r"""Gradient of the cost by central differences (float64), shaped like ``params``.
 
     Costs :math:`2P` evaluations of the cost: meant for small checks only.
@@ -125,8 +134,15 @@ def numerical_gradient(
 
 
 def gradient_check(
-    params, X, Y, activations="tanh", loss="squared_error", reduction="mean", *, eps=1e-6
-):
+    params: Params,
+    X: ArrayLike,
+    Y: ArrayLike,
+    activations: Activations = "tanh",
+    loss: LossName = "squared_error",
+    reduction: Reduction = "mean",
+    *,
+    eps: float = 1e-6,
+) -> GradCheck:
     r"""Compare backpropagation with central differences, per parameter array.
 
     Parameters

@@ -16,15 +16,19 @@ the chapters run on it; the figures that draw them are in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from . import _checks
+from ._types import FloatArray, IntArray, LastBatch, Params, Reduction
 from .averaging import federated_averaging
 from .data import least_squares, make_line
 from .params import _flatten
-from .training import train
+from .training import History, train
 
 __all__ = [
     "LineProblem",
@@ -40,7 +44,9 @@ __all__ = [
 ]
 
 
-def line_cost(thetas, X, y, *, reduction="mean"):
+def line_cost(
+    thetas: ArrayLike, X: ArrayLike, y: ArrayLike, *, reduction: Reduction = "mean"
+) -> float | NDArray[np.float64]:
     r"""Squared-error cost of the line :math:`\hat y = w x + b` at many :math:`(w, b)` at once.
 
     .. math::
@@ -81,7 +87,14 @@ def line_cost(thetas, X, y, *, reduction="mean"):
     return float(E) if T.ndim == 1 else E
 
 
-def line_cost_grid(X, y, w_grid, b_grid, *, reduction="mean"):
+def line_cost_grid(
+    X: ArrayLike,
+    y: ArrayLike,
+    w_grid: ArrayLike,
+    b_grid: ArrayLike,
+    *,
+    reduction: Reduction = "mean",
+) -> NDArray[np.float64]:
     r"""The squared-error cost of :math:`\hat y = w x + b` on a grid of :math:`(w, b)`.
 
     .. math::
@@ -107,7 +120,8 @@ def line_cost_grid(X, y, w_grid, b_grid, *, reduction="mean"):
         :func:`matplotlib.pyplot.contour`).
     """
     Wg, Bg = np.meshgrid(np.asarray(w_grid, dtype=np.float64), np.asarray(b_grid, dtype=np.float64))
-    return line_cost(np.stack([Wg, Bg], axis=-1), X, y, reduction=reduction)
+    E = line_cost(np.stack([Wg, Bg], axis=-1), X, y, reduction=reduction)
+    return cast(NDArray[np.float64], E)  # an array: the points form a grid
 
 
 @dataclass
@@ -130,15 +144,23 @@ class LineProblem:
         ``(Wg, Bg, E)`` meshgrid and cost values, shape ``(G, G)`` each.
     """
 
-    X: np.ndarray
-    y: np.ndarray
-    params: list
-    theta_star: np.ndarray
-    extent: tuple
-    grid: tuple
+    X: NDArray[np.float64]
+    y: NDArray[np.float64]
+    params: Params
+    theta_star: NDArray[np.float64]
+    extent: tuple[float, float, float, float]
+    grid: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
 
 
-def line_problem(rng, *, num_examples=8, start=(-1.5, 2.5), noise=0.4, grid=80, pad=1.0):
+def line_problem(
+    rng: np.random.Generator,
+    *,
+    num_examples: int = 8,
+    start: tuple[float, float] = (-1.5, 2.5),
+    noise: float = 0.4,
+    grid: int = 80,
+    pad: float = 1.0,
+) -> LineProblem:
     r"""Noisy points on a line, a start :math:`\theta_0` and the cost on a grid.
 
     Parameters
@@ -168,12 +190,14 @@ def line_problem(rng, *, num_examples=8, start=(-1.5, 2.5), noise=0.4, grid=80, 
     hi = np.maximum(s, theta_star) + pad
     extent = (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
     Wg, Bg = np.meshgrid(np.linspace(lo[0], hi[0], grid), np.linspace(lo[1], hi[1], grid))
-    E = line_cost(np.column_stack([Wg.ravel(), Bg.ravel()]), X, y).reshape(Wg.shape)
+    E = np.reshape(line_cost(np.column_stack([Wg.ravel(), Bg.ravel()]), X, y), Wg.shape)
     params = [{"W": np.array([[s[0]]]), "b": np.array([s[1]])}]
     return LineProblem(X, y, params, theta_star, extent, (Wg, Bg, E))
 
 
-def three_answers(problem, *, lr, num_steps, rng):
+def three_answers(
+    problem: LineProblem, *, lr: float, num_steps: int, rng: np.random.Generator
+) -> dict[str, FloatArray]:
     r"""The three candidate answers to "which gradient?", run side by side on the line.
 
     * ``"gd"``: average the gradients at every step, i.e. gradient descent on
@@ -202,17 +226,24 @@ def three_answers(problem, *, lr, num_steps, rng):
     T = _checks.positive_int(num_steps, "num_steps")
     X, y, p0 = problem.X, problem.y, problem.params
     N = X.shape[0]
-    common = dict(activations="identity", lr=lr, record="epoch", track_epoch_loss=False)
+    common: dict[str, Any] = dict(
+        activations="identity", lr=lr, record="epoch", track_epoch_loss=False
+    )
     _, gd = train(p0, X, y, num_epochs=T, shuffle="never", **common)
     ends = [train(p0, X[n : n + 1], y[n : n + 1], num_epochs=T, shuffle="never", **common)[1]
             for n in range(N)]  # fmt: skip
-    avg = np.mean([h.trajectory for h in ends], axis=0)  # average the weights, run by run
+    avg = np.mean([_recorded(h) for h in ends], axis=0)  # average the weights, run by run
     _, sgd = train(p0, X, y, activations="identity", lr=lr, batch_size=1, rng=rng,
                    num_epochs=-(-T // N), record="step", track_epoch_loss=False)  # fmt: skip
-    return {"gd": gd.trajectory, "average_at_end": avg, "sgd": sgd.trajectory[: T + 1]}
+    return {"gd": _recorded(gd), "average_at_end": avg, "sgd": _recorded(sgd)[: T + 1]}
 
 
-def per_example_limits(params, X, y):
+def _recorded(history: History) -> FloatArray:
+    """The trajectory of a run of :func:`~mlcore.training.train` made with ``record`` set."""
+    return cast(FloatArray, history.trajectory)
+
+
+def per_example_limits(params: Params, X: ArrayLike, y: ArrayLike) -> FloatArray:
     r"""Where gradient descent on one example alone ends, for each example (linear model).
 
     With :math:`a_n = (x_n, 1)`, :math:`E_n(\theta) = \tfrac12 (a_n^\top\theta - y_n)^2`
@@ -243,13 +274,15 @@ def per_example_limits(params, X, y):
     theta0 = _flatten(params)
     if theta0.shape != (2,):
         raise ValueError(f"params must be the 2-parameter model w x + b; got {theta0.size} params")
-    A = np.column_stack([np.asarray(X, dtype=np.float64).reshape(-1), np.ones(len(X))])
+    A = np.column_stack([np.asarray(X, dtype=np.float64).reshape(-1), np.ones(np.shape(X)[0])])
     t = np.asarray(y, dtype=np.float64).reshape(-1)
     r = A @ theta0 - t
     return theta0 - (r / np.einsum("ij,ij->i", A, A))[:, None] * A
 
 
-def fedavg_and_gd(problem, *, lr, local_steps, budget):
+def fedavg_and_gd(
+    problem: LineProblem, *, lr: float, local_steps: int, budget: int
+) -> dict[str, FloatArray]:
     r"""Gradient descent and federated averaging with the same gradient budget.
 
     Every example is its own subset.  Gradient descent makes ``budget`` steps
@@ -284,16 +317,23 @@ def fedavg_and_gd(problem, *, lr, local_steps, budget):
                     shuffle="never", record="epoch", track_epoch_loss=False)  # fmt: skip
     _, fed = federated_averaging(p0, X, y, activations="identity", lr=lr, local_steps=k,
                              rounds=budget // k)  # fmt: skip
-    gd = hist.trajectory
+    gd = _recorded(hist)
     return {
         "gd": gd,
         "fedavg": fed.trajectory,
-        "gd_cost": line_cost(gd, X, y),
+        "gd_cost": cast(FloatArray, line_cost(gd, X, y)),
         "fedavg_cost": fed.round_loss,
     }
 
 
-def same_budget_runs(problem, batch_sizes, *, lr, num_epochs, rng):
+def same_budget_runs(
+    problem: LineProblem,
+    batch_sizes: Sequence[int],
+    *,
+    lr: float,
+    num_epochs: int,
+    rng: np.random.Generator,
+) -> dict[int, tuple[FloatArray, FloatArray, IntArray]]:
     r"""Train the line with several batch sizes for the same number of epochs.
 
     Every run evaluates ``num_epochs * N`` per-example gradients, whatever
@@ -325,11 +365,12 @@ def same_budget_runs(problem, batch_sizes, *, lr, num_epochs, rng):
                         num_epochs=num_epochs, batch_size=B, rng=rng, record="step",
                         track_epoch_loss=False)  # fmt: skip
         seen = examples_seen(N, B, num_epochs)
-        out[B] = (hist.trajectory, line_cost(hist.trajectory, X, y), seen)
+        trajectory = _recorded(hist)
+        out[B] = (trajectory, cast(FloatArray, line_cost(trajectory, X, y)), seen)
     return out
 
 
-def examples_seen(num_examples, batch_size, num_epochs):
+def examples_seen(num_examples: int, batch_size: int, num_epochs: int) -> IntArray:
     r"""Examples seen before each update of minibatch SGD, starting at 0.
 
     Parameters
@@ -353,8 +394,15 @@ def examples_seen(num_examples, batch_size, num_epochs):
 
 
 def batch_size_sweep(
-    problem, batch_sizes, *, lr, reduction, scale_lr=False, last_batch="keep", num_epochs=5
-):
+    problem: LineProblem,
+    batch_sizes: Sequence[int],
+    *,
+    lr: float,
+    reduction: Reduction,
+    scale_lr: bool = False,
+    last_batch: LastBatch = "keep",
+    num_epochs: int = 5,
+) -> NDArray[np.float64]:
     r"""Full-set cost after a few epochs of minibatch SGD, for several batch sizes.
 
     Parameters
@@ -382,12 +430,12 @@ def batch_size_sweep(
         ``on_divergence="stop"``).  A run that grows without overflowing keeps its
         finite, large cost.
     """
-    out = []
+    out: list[float] = []
     for B in batch_sizes:
         eta = lr * B if scale_lr else lr
         p, hist = train(problem.params, problem.X, problem.y, activations="identity", lr=eta,
                         num_epochs=num_epochs, batch_size=int(B), shuffle="never",
                         reduction=reduction, last_batch=last_batch, track_epoch_loss=False,
                         on_divergence="stop")  # fmt: skip
-        out.append(np.inf if hist.diverged else line_cost(_flatten(p), problem.X, problem.y))
+        out.append(np.inf if hist.diverged else float(line_cost(_flatten(p), problem.X, problem.y)))
     return np.array(out)

@@ -27,11 +27,14 @@ Losses
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from . import _checks
+from ._types import FloatArray, Reduction
 
 __all__ = [
     "LOSSES",
@@ -52,21 +55,23 @@ REDUCTIONS = ("sum", "mean")
 
 
 # --------------------------------------------------------------------------- squared error
-def _squared_error(y_hat, Y):
+def _squared_error(y_hat: FloatArray, Y: FloatArray) -> FloatArray:
     r = y_hat - Y
     return 0.5 * np.einsum("bi,bi->b", r, r)
 
 
-def _squared_error_grad(y_hat, Y):
+def _squared_error_grad(y_hat: FloatArray, Y: FloatArray) -> FloatArray:
     return y_hat - Y
 
 
-def _squared_error_value_and_grad(y_hat, Y):
+def _squared_error_value_and_grad(
+    y_hat: FloatArray, Y: FloatArray
+) -> tuple[FloatArray, FloatArray]:
     r = y_hat - Y  # dE_n/dy_hat_n = y_hat_n - y_n
     return 0.5 * np.einsum("bi,bi->b", r, r), r
 
 
-def squared_error(y_hat, Y, *, check=True):
+def squared_error(y_hat: FloatArray, Y: FloatArray, *, check: bool = True) -> FloatArray:
     r"""Per-example squared error :math:`E_n = \tfrac12 \lVert \hat y_n - y_n \rVert^2`.
 
     Parameters
@@ -88,7 +93,7 @@ def squared_error(y_hat, Y, *, check=True):
     return _squared_error(y_hat, Y)
 
 
-def squared_error_grad(y_hat, Y, *, check=True):
+def squared_error_grad(y_hat: FloatArray, Y: FloatArray, *, check: bool = True) -> FloatArray:
     r"""Gradient of the squared error: :math:`\partial E_n/\partial \hat y_n = \hat y_n - y_n`.
 
     Parameters
@@ -111,19 +116,21 @@ def squared_error_grad(y_hat, Y, *, check=True):
 
 
 # --------------------------------------------------------------------------- softmax + CE
-def _softmax(Z):
+def _softmax(Z: FloatArray) -> FloatArray:
     e = np.exp(Z - Z.max(axis=1, keepdims=True))
     e /= e.sum(axis=1, keepdims=True)
     return e
 
 
-def _log_softmax(Z):
+def _log_softmax(Z: FloatArray) -> FloatArray:
     s = Z - Z.max(axis=1, keepdims=True)
     s -= np.log(np.exp(s).sum(axis=1, keepdims=True))
     return s
 
 
-def _softmax_cross_entropy_value_and_grad(Z, Y):
+def _softmax_cross_entropy_value_and_grad(
+    Z: FloatArray, Y: FloatArray
+) -> tuple[FloatArray, FloatArray]:
     # log-sum-exp shift: subtracting the row max m_n changes neither loss nor gradient
     S = Z - Z.max(axis=1, keepdims=True)  # s_nk = z_nk - m_n <= 0, so exp never overflows
     e = np.exp(S)
@@ -136,15 +143,15 @@ def _softmax_cross_entropy_value_and_grad(Z, Y):
     return E, e
 
 
-def _softmax_cross_entropy(Z, Y):
+def _softmax_cross_entropy(Z: FloatArray, Y: FloatArray) -> FloatArray:
     return _softmax_cross_entropy_value_and_grad(Z, Y)[0]
 
 
-def _softmax_cross_entropy_grad(Z, Y):
+def _softmax_cross_entropy_grad(Z: FloatArray, Y: FloatArray) -> FloatArray:
     return _softmax(Z) - Y
 
 
-def softmax(Z, *, check=True):
+def softmax(Z: FloatArray, *, check: bool = True) -> FloatArray:
     r"""Row-wise softmax :math:`\mathrm{softmax}(z)_k = e^{z_k} / \sum_j e^{z_j}`.
 
     Shifted by the row maximum, so it never overflows.
@@ -166,7 +173,7 @@ def softmax(Z, *, check=True):
     return _softmax(Z)
 
 
-def log_softmax(Z, *, check=True):
+def log_softmax(Z: FloatArray, *, check: bool = True) -> FloatArray:
     r"""Row-wise log-softmax :math:`z_k - \log \sum_j e^{z_j}`, computed stably.
 
     Parameters
@@ -186,7 +193,7 @@ def log_softmax(Z, *, check=True):
     return _log_softmax(Z)
 
 
-def one_hot(labels, num_classes, *, dtype=np.float64):
+def one_hot(labels: ArrayLike, num_classes: int, *, dtype: DTypeLike = np.float64) -> FloatArray:
     r"""One-hot encode integer labels.
 
     Parameters
@@ -210,7 +217,7 @@ def one_hot(labels, num_classes, *, dtype=np.float64):
     return out
 
 
-def softmax_cross_entropy(Z, Y, *, check=True):
+def softmax_cross_entropy(Z: FloatArray, Y: NDArray[Any], *, check: bool = True) -> FloatArray:
     r"""Per-example softmax cross-entropy from logits.
 
     .. math::
@@ -239,7 +246,7 @@ def softmax_cross_entropy(Z, Y, *, check=True):
     return _softmax_cross_entropy(Z, Y)
 
 
-def softmax_cross_entropy_grad(Z, Y, *, check=True):
+def softmax_cross_entropy_grad(Z: FloatArray, Y: NDArray[Any], *, check: bool = True) -> FloatArray:
     r"""Gradient of the per-example cross-entropy w.r.t. the logits.
 
     .. math::
@@ -265,7 +272,7 @@ def softmax_cross_entropy_grad(Z, Y, *, check=True):
     return _softmax_cross_entropy_grad(Z, Y)
 
 
-def reduce(E_n, reduction="mean"):
+def reduce(E_n: ArrayLike, reduction: Reduction = "mean") -> float:
     r"""Reduce per-example losses to the cost of the batch.
 
     Parameters
@@ -287,7 +294,7 @@ def reduce(E_n, reduction="mean"):
     return float(_reduce(E_n, reduction))
 
 
-def _reduce(E_n, reduction):
+def _reduce(E_n: FloatArray, reduction: Reduction) -> float:
     """:func:`reduce` without the checks (and without the cast to float), for hot loops."""
     return E_n.sum() if reduction == "sum" else E_n.sum() / len(E_n)
 
@@ -308,9 +315,9 @@ class Loss(NamedTuple):
     """
 
     name: str
-    value: object
-    grad: object
-    value_and_grad: object
+    value: Callable[[FloatArray, FloatArray], FloatArray]
+    grad: Callable[[FloatArray, FloatArray], FloatArray]
+    value_and_grad: Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]
 
 
 #: Registry of losses by name; the names accepted by ``loss=`` arguments.

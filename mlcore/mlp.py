@@ -49,12 +49,14 @@ once and pass ``check=False``.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Literal, NamedTuple, cast, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _checks
-from .activations import ACTIVATIONS
+from ._types import Activations, FloatArray, LossName, Params, Reduction
+from .activations import ACTIVATIONS, Activation
 from .losses import LOSSES, REDUCTIONS, _reduce
 
 __all__ = [
@@ -85,14 +87,14 @@ class Cache(NamedTuple):
         :math:`\hat Y`.
     """
 
-    x: list
-    z: list
-    a: list
+    x: list[FloatArray]
+    z: list[FloatArray]
+    a: list[FloatArray]
 
 
 # ----------------------------------------------------------------------------- helpers
 @lru_cache(maxsize=256)
-def _resolve(activations, num_layers):
+def _resolve(activations: str | tuple[str, ...], num_layers: int) -> tuple[Activation, ...]:
     if isinstance(activations, str):
         names = (activations,) * (num_layers - 1) + ("identity",)
     else:
@@ -107,7 +109,7 @@ def _resolve(activations, num_layers):
     return tuple(ACTIVATIONS[name] for name in names)
 
 
-def resolve_activations(activations, num_layers):
+def resolve_activations(activations: Activations, num_layers: int) -> tuple[str, ...]:
     """Expand an ``activations`` argument into one activation name per layer.
 
     Parameters
@@ -129,7 +131,7 @@ def resolve_activations(activations, num_layers):
     return tuple(act.name for act in _activations(activations, num_layers))
 
 
-def _activations(activations, num_layers):
+def _activations(activations: Activations, num_layers: int) -> tuple[Activation, ...]:
     if isinstance(activations, str):
         return _resolve(activations, num_layers)
     if not isinstance(activations, (list, tuple)) or not all(
@@ -139,7 +141,32 @@ def _activations(activations, num_layers):
     return _resolve(tuple(activations), num_layers)
 
 
-def check_model(params, X, Y=None, activations="tanh", loss="squared_error", reduction="mean"):
+@overload
+def check_model(
+    params: Params,
+    X: ArrayLike,
+    Y: None = ...,
+    activations: Activations = ...,
+    loss: LossName = ...,
+    reduction: Reduction = ...,
+) -> tuple[FloatArray, None]: ...
+@overload
+def check_model(
+    params: Params,
+    X: ArrayLike,
+    Y: ArrayLike,
+    activations: Activations = ...,
+    loss: LossName = ...,
+    reduction: Reduction = ...,
+) -> tuple[FloatArray, FloatArray]: ...
+def check_model(
+    params: Params,
+    X: ArrayLike,
+    Y: ArrayLike | None = None,
+    activations: Activations = "tanh",
+    loss: LossName = "squared_error",
+    reduction: Reduction = "mean",
+) -> tuple[FloatArray, FloatArray | None]:
     r"""Validate a (params, X, Y, activations, loss, reduction) combination once.
 
     Converts ``X`` (and ``Y``) to contiguous arrays of the parameters' dtype;
@@ -195,7 +222,9 @@ def check_model(params, X, Y=None, activations="tanh", loss="squared_error", red
 
 
 # ----------------------------------------------------------------------------- forward
-def forward(params, X, activations="tanh", *, check=True):
+def forward(
+    params: Params, X: ArrayLike, activations: Activations = "tanh", *, check: bool = True
+) -> tuple[FloatArray, Cache]:
     r"""Forward pass: the output :math:`\hat Y` and what backpropagation needs.
 
     For :math:`l = 1..L`, one row per example:
@@ -228,9 +257,9 @@ def forward(params, X, activations="tanh", *, check=True):
         X, _ = check_model(params, X, None, activations)
     fs = _activations(activations, len(params))
     xs, zs, as_ = [], [], []
-    x = X
+    x = cast(FloatArray, X)  # validated above, or by the caller (check=False)
     for layer, f in zip(params, fs, strict=True):
-        z = x @ layer["W"].T  # z^(l) = W^(l) x^(l) + b^(l), for all rows at once
+        z: FloatArray = x @ layer["W"].T  # z^(l) = W^(l) x^(l) + b^(l), for all rows at once
         z += layer["b"]
         a = f.f(z)  # a^(l) = f_l(z^(l))
         xs.append(x)
@@ -241,17 +270,41 @@ def forward(params, X, activations="tanh", *, check=True):
 
 
 # ----------------------------------------------------------------------------- backward
+@overload
 def deltas(
-    params,
-    cache,
-    Y,
-    activations="tanh",
-    loss="squared_error",
+    params: Params,
+    cache: Cache,
+    Y: ArrayLike,
+    activations: Activations = ...,
+    loss: LossName = ...,
     *,
-    scale=1.0,
-    return_losses=False,
-    check=True,
-):
+    scale: float = ...,
+    return_losses: Literal[False] = ...,
+    check: bool = ...,
+) -> list[FloatArray]: ...
+@overload
+def deltas(
+    params: Params,
+    cache: Cache,
+    Y: ArrayLike,
+    activations: Activations = ...,
+    loss: LossName = ...,
+    *,
+    scale: float = ...,
+    return_losses: Literal[True],
+    check: bool = ...,
+) -> tuple[list[FloatArray], FloatArray]: ...
+def deltas(
+    params: Params,
+    cache: Cache,
+    Y: ArrayLike,
+    activations: Activations = "tanh",
+    loss: LossName = "squared_error",
+    *,
+    scale: float = 1.0,
+    return_losses: bool = False,
+    check: bool = True,
+) -> list[FloatArray] | tuple[list[FloatArray], FloatArray]:
     r"""Backpropagate: the deltas :math:`\Delta^{(l)}` of every layer.
 
     Row :math:`n` of ``Deltas[l-1]`` is :math:`\delta_n^{(l)} = \partial E_n / \partial z_n^{(l)}`
@@ -296,9 +349,9 @@ def deltas(
         Y = _check_cache(params, cache, Y, activations, loss)
     f = _activations(activations, len(params))
     L = len(params)
-    Deltas = [np.empty(0)] * L  # Deltas[l - 1] is Delta^(l)
+    Deltas: list[FloatArray] = [np.empty(0)] * L  # Deltas[l - 1] is Delta^(l)
     # output layer: delta^(L) = dE_n/dy_hat * f_L'(z^(L))   (cross-entropy: softmax(z) - y)
-    E_n, dE_dyhat = LOSSES[loss].value_and_grad(cache.a[L - 1], Y)
+    E_n, dE_dyhat = LOSSES[loss].value_and_grad(cache.a[L - 1], cast(FloatArray, Y))
     Deltas[L - 1] = scale * dE_dyhat * f[L - 1].df(cache.z[L - 1], cache.a[L - 1])
     for l in range(L - 1, 0, -1):  # hidden layers l = L-1, ..., 1
         # delta^(l) = (W^(l+1)^T delta^(l+1)) * f_l'(z^(l));  rows: Delta^(l+1) W^(l+1)
@@ -308,7 +361,7 @@ def deltas(
     return Deltas
 
 
-def gradient_from_deltas(cache: Cache, Deltas: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+def gradient_from_deltas(cache: Cache, Deltas: list[FloatArray]) -> Params:
     r"""Gradient of the batch cost from the layer inputs and deltas, in matrix form.
 
     .. math::
@@ -338,7 +391,9 @@ def gradient_from_deltas(cache: Cache, Deltas: list[np.ndarray]) -> list[dict[st
     ]
 
 
-def _check_cache(params, cache, Y, activations, loss):
+def _check_cache(
+    params: Params, cache: Cache, Y: ArrayLike, activations: Activations, loss: LossName
+) -> FloatArray:
     if not isinstance(cache, Cache):
         raise TypeError(
             f"cache must be the Cache returned by forward(); got {type(cache).__name__}"
@@ -351,7 +406,16 @@ def _check_cache(params, cache, Y, activations, loss):
 
 
 # ----------------------------------------------------------------------------- conveniences
-def cost(params, X, Y, activations="tanh", loss="squared_error", reduction="mean", *, check=True):
+def cost(
+    params: Params,
+    X: ArrayLike,
+    Y: ArrayLike,
+    activations: Activations = "tanh",
+    loss: LossName = "squared_error",
+    reduction: Reduction = "mean",
+    *,
+    check: bool = True,
+) -> float:
     r"""The cost :math:`E = \sum_n E_n` or :math:`\frac1N \sum_n E_n` on ``(X, Y)``.
 
     Parameters
@@ -379,13 +443,20 @@ def cost(params, X, Y, activations="tanh", loss="squared_error", reduction="mean
     if check:
         X, Y = check_model(params, X, Y, activations, loss, reduction)
     y_hat, _ = forward(params, X, activations, check=False)
-    E_n = LOSSES[loss].value(y_hat, Y)
+    E_n = LOSSES[loss].value(y_hat, cast(FloatArray, Y))
     return float(_reduce(E_n, reduction))
 
 
 def gradient(
-    params, X, Y, activations="tanh", loss="squared_error", reduction="mean", *, check=True
-):
+    params: Params,
+    X: ArrayLike,
+    Y: ArrayLike,
+    activations: Activations = "tanh",
+    loss: LossName = "squared_error",
+    reduction: Reduction = "mean",
+    *,
+    check: bool = True,
+) -> Params:
     r"""Gradient of the cost over the whole set ``(X, Y)``: the book's answer.
 
     .. math::
@@ -421,13 +492,16 @@ def gradient(
     """
     if check:
         X, Y = check_model(params, X, Y, activations, loss, reduction)
+    X = cast(FloatArray, X)  # validated above, or by the caller (check=False)
     _, cache = forward(params, X, activations, check=False)
     c = 1.0 / X.shape[0] if reduction == "mean" else 1.0
     Deltas = deltas(params, cache, Y, activations, loss, scale=c, check=False)
     return gradient_from_deltas(cache, Deltas)  # c * Delta^T X per layer
 
 
-def predict(params, X, activations="tanh", *, check=True):
+def predict(
+    params: Params, X: ArrayLike, activations: Activations = "tanh", *, check: bool = True
+) -> FloatArray:
     r"""Network output :math:`\hat Y` (logits for a classifier).
 
     Parameters
@@ -449,7 +523,14 @@ def predict(params, X, activations="tanh", *, check=True):
     return forward(params, X, activations, check=check)[0]
 
 
-def accuracy(params, X, y, activations="tanh", *, check=True):
+def accuracy(
+    params: Params,
+    X: ArrayLike,
+    y: ArrayLike,
+    activations: Activations = "tanh",
+    *,
+    check: bool = True,
+) -> float:
     r"""Fraction of examples whose largest output is the true class.
 
     Parameters

@@ -25,9 +25,14 @@ so the noise vanishes at :math:`B = N` without replacement.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from . import _checks
+from ._types import Activations, LossName, Params
 from .mlp import check_model, gradient
 from .params import _flatten
 from .per_example import per_example_gradient_norms
@@ -42,7 +47,13 @@ __all__ = [
 ]
 
 
-def gradient_noise_trace(params, X, Y, activations="tanh", loss="squared_error"):
+def gradient_noise_trace(
+    params: Params,
+    X: ArrayLike,
+    Y: ArrayLike,
+    activations: Activations = "tanh",
+    loss: LossName = "squared_error",
+) -> float:
     r""":math:`\operatorname{tr}\Sigma` without materialising any per-example gradient.
 
     .. math::
@@ -76,7 +87,7 @@ def gradient_noise_trace(params, X, Y, activations="tanh", loss="squared_error")
     return max(float(sq.mean() - g_bar @ g_bar), 0.0)
 
 
-def covariance_trace(samples, *, ddof=1):
+def covariance_trace(samples: ArrayLike, *, ddof: int = 1) -> float:
     r"""Trace of the covariance of the rows of ``samples``.
 
     .. math::
@@ -106,7 +117,13 @@ def covariance_trace(samples, *, ddof=1):
     return float((C**2).sum() / (S.shape[0] - ddof))
 
 
-def predicted_minibatch_trace(trace_sigma, num_examples, batch_size, *, replace=False):
+def predicted_minibatch_trace(
+    trace_sigma: float,
+    num_examples: int,
+    batch_size: int | Sequence[int] | NDArray[np.integer],
+    *,
+    replace: bool = False,
+) -> float | NDArray[np.float64]:
     r"""Predicted :math:`\operatorname{tr}\operatorname{Cov}[g_B]` of a minibatch mean gradient.
 
     .. math::
@@ -146,7 +163,9 @@ def predicted_minibatch_trace(trace_sigma, num_examples, batch_size, *, replace=
     return float(out) if np.ndim(out) == 0 else out
 
 
-def predicted_minibatch_covariance(G, batch_size, *, replace=False):
+def predicted_minibatch_covariance(
+    G: ArrayLike, batch_size: int, *, replace: bool = False
+) -> NDArray[np.float64]:
     r"""Predicted covariance of a minibatch mean gradient, from all per-example gradients.
 
     .. math::
@@ -179,7 +198,9 @@ def predicted_minibatch_covariance(G, batch_size, *, replace=False):
     return Sigma * factor
 
 
-def minibatch_means(G, batch_size, num_draws, rng):
+def minibatch_means(
+    G: ArrayLike, batch_size: int, num_draws: int, rng: np.random.Generator
+) -> NDArray[np.float64]:
     r"""Means of random minibatches of the rows of :math:`G`, drawn without replacement.
 
     Parameters
@@ -210,7 +231,9 @@ def minibatch_means(G, batch_size, num_draws, rng):
     return G[idx].mean(axis=1)
 
 
-def noise_vs_batch_size(G, batch_sizes, *, num_draws, rng):
+def noise_vs_batch_size(
+    G: ArrayLike, batch_sizes: Sequence[int], *, num_draws: int, rng: np.random.Generator
+) -> dict[str, Any]:
     r"""Measured and predicted noise :math:`\operatorname{tr}\operatorname{Cov}[g_B]` per :math:`B`.
 
     Parameters
@@ -238,7 +261,7 @@ def noise_vs_batch_size(G, batch_sizes, *, num_draws, rng):
     g_bar = G.mean(axis=0)
     tr_sigma = covariance_trace(G, ddof=0)
     Bs = np.array([_checks.positive_int(int(B), "batch_size", maximum=N) for B in batch_sizes])
-    out = {"B": Bs, "without": [], "with": [], "mean_error": 0.0}
+    out: dict[str, Any] = {"B": Bs, "without": [], "with": [], "mean_error": 0.0}
     for B in Bs:
         S = minibatch_means(G, int(B), num_draws, rng)
         out["without"].append(covariance_trace(S))

@@ -20,12 +20,22 @@ steps equals one step with the averaged gradient.
 
 from __future__ import annotations
 
+from typing import cast
+
 from . import _checks
+from ._types import Params
 
 __all__ = ["sgd_step"]
 
 
-def sgd_step(params, grads, lr, *, velocity=None, momentum=0.0):
+def sgd_step(
+    params: Params,
+    grads: Params,
+    lr: float,
+    *,
+    velocity: Params | None = None,
+    momentum: float = 0.0,
+) -> Params:
     r"""One in-place step :math:`\theta \leftarrow \theta - \eta g` (with optional momentum).
 
     Parameters
@@ -62,9 +72,12 @@ def sgd_step(params, grads, lr, *, velocity=None, momentum=0.0):
     return params
 
 
-def _sgd_step(params, grads, lr, velocity, momentum):
+def _sgd_step(
+    params: Params, grads: Params, lr: float, velocity: Params | None, momentum: float
+) -> None:
     """:func:`sgd_step` without the checks, for the training loops."""
     if momentum > 0:
+        velocity = cast(Params, velocity)  # required with momentum (sgd_step checks it)
         for v, g in zip(velocity, grads, strict=True):
             v["W"] *= momentum  # v <- mu v + g
             v["W"] += g["W"]

@@ -13,9 +13,13 @@ covariance traces and 2-parameter contour plots work with.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from . import _checks
+from ._types import FloatArray, Init, Params
 
 __all__ = [
     "copy_params",
@@ -30,7 +34,14 @@ __all__ = [
 INITS = ("xavier", "he", "normal", "zeros")
 
 
-def init_params(sizes, rng, *, init="xavier", scale=0.1, dtype=np.float64):
+def init_params(
+    sizes: Sequence[int],
+    rng: np.random.Generator,
+    *,
+    init: Init = "xavier",
+    scale: float = 0.1,
+    dtype: DTypeLike = np.float64,
+) -> Params:
     r"""Random initial parameters for a network with layer sizes ``sizes``.
 
     Parameters
@@ -79,7 +90,7 @@ def init_params(sizes, rng, *, init="xavier", scale=0.1, dtype=np.float64):
     return params
 
 
-def copy_params(params):
+def copy_params(params: Params) -> Params:
     """Deep copy of a parameter (or gradient) list.
 
     Parameters
@@ -96,12 +107,12 @@ def copy_params(params):
     return _copy(params)
 
 
-def _copy(params):
+def _copy(params: Params) -> Params:
     """:func:`copy_params` without the checks, for hot loops."""
     return [{"W": layer["W"].copy(), "b": layer["b"].copy()} for layer in params]
 
 
-def zeros_like_params(params):
+def zeros_like_params(params: Params) -> Params:
     """Zeros with the structure, shapes and dtype of ``params``.
 
     Parameters
@@ -118,7 +129,7 @@ def zeros_like_params(params):
     return [{"W": np.zeros_like(layer["W"]), "b": np.zeros_like(layer["b"])} for layer in params]
 
 
-def num_params(params):
+def num_params(params: Params) -> int:
     """Total number of scalar parameters :math:`P` (weights and biases).
 
     Parameters
@@ -135,11 +146,11 @@ def num_params(params):
     return sum(layer["W"].size + layer["b"].size for layer in params)
 
 
-def _flatten(params):
+def _flatten(params: Params) -> FloatArray:
     return np.concatenate([a.ravel() for layer in params for a in (layer["W"], layer["b"])])
 
 
-def flatten_params(params):
+def flatten_params(params: Params) -> FloatArray:
     r"""Concatenate all parameters (or gradients) into one vector :math:`\theta`.
 
     Order: ``W^(1)`` (row-major), ``b^(1)``, ``W^(2)``, ``b^(2)``, ...
@@ -158,7 +169,7 @@ def flatten_params(params):
     return _flatten(params)
 
 
-def _unflatten(theta, like):
+def _unflatten(theta: FloatArray, like: Params) -> Params:
     out, k = [], 0
     for layer in like:
         W, b = layer["W"], layer["b"]
@@ -170,7 +181,7 @@ def _unflatten(theta, like):
     return out
 
 
-def unflatten_params(theta, like):
+def unflatten_params(theta: ArrayLike, like: Params) -> Params:
     """Inverse of :func:`flatten_params`: split a vector into the structure of ``like``.
 
     Parameters
@@ -196,7 +207,7 @@ def unflatten_params(theta, like):
     return _unflatten(theta.astype(dtype, copy=False), like)
 
 
-def permute_hidden(params, perm):
+def permute_hidden(params: Params, perm: ArrayLike) -> Params:
     r"""Reorder the hidden units of a one-hidden-layer network (same function).
 
     Rows of :math:`W^{(1)}` and entries of :math:`b^{(1)}` are permuted by

@@ -16,16 +16,52 @@ The input is one more layer input, so the same deltas also give
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Literal, cast, overload
 
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._types import Activations, FloatArray, LossName, Params
 from .mlp import check_model, deltas, forward
 
 __all__ = ["input_gradient", "per_example_gradient_norms", "per_example_gradients"]
 
 
+@overload
 def per_example_gradients(
-    params, X, Y, activations="tanh", loss="squared_error", *, flat=False, out=None, check=True
-):
+    params: Params,
+    X: ArrayLike,
+    Y: ArrayLike,
+    activations: Activations = ...,
+    loss: LossName = ...,
+    *,
+    flat: Literal[False] = ...,
+    out: Params | None = ...,
+    check: bool = ...,
+) -> Params: ...
+@overload
+def per_example_gradients(
+    params: Params,
+    X: ArrayLike,
+    Y: ArrayLike,
+    activations: Activations = ...,
+    loss: LossName = ...,
+    *,
+    flat: Literal[True],
+    out: None = ...,
+    check: bool = ...,
+) -> FloatArray: ...
+def per_example_gradients(
+    params: Params,
+    X: ArrayLike,
+    Y: ArrayLike,
+    activations: Activations = "tanh",
+    loss: LossName = "squared_error",
+    *,
+    flat: bool = False,
+    out: Params | None = None,
+    check: bool = True,
+) -> Params | FloatArray:
     r"""The gradient of every example's own loss :math:`E_n`, vectorised.
 
     .. math::
@@ -72,10 +108,11 @@ def per_example_gradients(
             if flat:
                 raise ValueError("out cannot be combined with flat=True")
             _check_out(out, params, X.shape[0])
+    X = cast(FloatArray, X)  # validated above, or by the caller (check=False)
     _, cache = forward(params, X, activations, check=False)
     Deltas = deltas(params, cache, Y, activations, loss, check=False)
     if out is None:
-        out = [{"W": None, "b": None} for _ in params]
+        out = cast(Params, [{"W": None, "b": None} for _ in params])  # filled in below
     for g, x, Delta in zip(out, cache.x, Deltas, strict=True):
         # dE_n/dw_ij = delta_ni x_nj: one outer product per example, all at once
         g["W"] = np.einsum("bi,bj->bij", Delta, x, out=g["W"])
@@ -89,7 +126,7 @@ def per_example_gradients(
     return out
 
 
-def _check_out(out, params, B):
+def _check_out(out: object, params: Params, B: int) -> None:
     if not isinstance(out, list) or len(out) != len(params):
         raise TypeError(
             f"out must be a list of {len(params)} dicts like the result; got {out!r:.60}"
@@ -107,8 +144,15 @@ def _check_out(out, params, B):
 
 
 def per_example_gradient_norms(
-    params, X, Y, activations="tanh", loss="squared_error", *, squared=False, check=True
-):
+    params: Params,
+    X: ArrayLike,
+    Y: ArrayLike,
+    activations: Activations = "tanh",
+    loss: LossName = "squared_error",
+    *,
+    squared: bool = False,
+    check: bool = True,
+) -> FloatArray:
     r"""Euclidean norm of every example's gradient, without materialising it.
 
     The norm of an outer product factorises, so per layer
@@ -148,6 +192,7 @@ def per_example_gradient_norms(
     """
     if check:
         X, Y = check_model(params, X, Y, activations, loss)
+    X = cast(FloatArray, X)  # validated above, or by the caller (check=False)
     _, cache = forward(params, X, activations, check=False)
     Deltas = deltas(params, cache, Y, activations, loss, check=False)
     sq = np.zeros(X.shape[0], dtype=X.dtype)
@@ -158,7 +203,15 @@ def per_example_gradient_norms(
     return sq if squared else np.sqrt(sq)
 
 
-def input_gradient(params, X, Y, activations="tanh", loss="squared_error", *, check=True):
+def input_gradient(
+    params: Params,
+    X: ArrayLike,
+    Y: ArrayLike,
+    activations: Activations = "tanh",
+    loss: LossName = "squared_error",
+    *,
+    check: bool = True,
+) -> FloatArray:
     r"""Gradient of each example's loss w.r.t. its own input, :math:`\partial E_n / \partial x_n`.
 
     The input is one more "layer input", so the same rule gives

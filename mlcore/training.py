@@ -39,11 +39,24 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from . import _checks
+from ._types import (
+    Activations,
+    FloatArray,
+    IntArray,
+    LastBatch,
+    LossName,
+    OnDivergence,
+    Params,
+    Record,
+    Reduction,
+    Shuffle,
+)
 from .losses import _reduce
 from .mlp import check_model, cost, deltas, forward, gradient, gradient_from_deltas
 from .optim import _sgd_step
@@ -75,7 +88,12 @@ class Batch(NamedTuple):
     scale: float
 
 
-def batch_schedule(num_examples, batch_size, last_batch="keep", reduction="mean"):
+def batch_schedule(
+    num_examples: int,
+    batch_size: int,
+    last_batch: LastBatch = "keep",
+    reduction: Reduction = "mean",
+) -> list[Batch]:
     r"""The batches of one epoch and the scale :math:`s_k` of each step.
 
     Parameters
@@ -132,32 +150,32 @@ class History:
         (only with ``on_divergence="stop"``; the arrays then end at that point).
     """
 
-    step_loss: np.ndarray
-    epoch_loss: np.ndarray
-    trajectory: np.ndarray | None = None
+    step_loss: NDArray[np.float64]
+    epoch_loss: NDArray[np.float64]
+    trajectory: FloatArray | None = None
     steps_per_epoch: int = 0
     diverged: bool = False
 
 
 def train(
-    params,
-    X,
-    Y,
+    params: Params,
+    X: ArrayLike,
+    Y: ArrayLike,
     *,
-    activations="tanh",
-    loss="squared_error",
-    reduction="mean",
-    lr,
-    num_epochs,
-    batch_size=None,
-    shuffle="every_epoch",
-    last_batch="keep",
-    momentum=0.0,
-    rng=None,
-    record=None,
-    track_epoch_loss=True,
-    on_divergence="raise",
-):
+    activations: Activations = "tanh",
+    loss: LossName = "squared_error",
+    reduction: Reduction = "mean",
+    lr: float,
+    num_epochs: int,
+    batch_size: int | None = None,
+    shuffle: Shuffle = "every_epoch",
+    last_batch: LastBatch = "keep",
+    momentum: float = 0.0,
+    rng: np.random.Generator | None = None,
+    record: Record | None = None,
+    track_epoch_loss: bool = True,
+    on_divergence: OnDivergence = "raise",
+) -> tuple[Params, History]:
     r"""Train by gradient descent: full batch, SGD or minibatch SGD, one loop.
 
     Each epoch visits the examples in an order (shuffled or not), cuts it into
@@ -253,8 +271,12 @@ def train(
     )  # fmt: skip
 
 
-def _train(params, X, Y, activations, loss, reduction, lr, num_epochs, schedule, shuffle,
-           momentum, rng, record, track_epoch_loss, on_divergence):  # fmt: skip
+def _train(
+    params: Params, X: FloatArray, Y: FloatArray, activations: Activations, loss: LossName,
+    reduction: Reduction, lr: float, num_epochs: int, schedule: list[Batch], shuffle: Shuffle,
+    momentum: float, rng: np.random.Generator, record: Record | None, track_epoch_loss: bool,
+    on_divergence: OnDivergence,
+) -> tuple[Params, History]:  # fmt: skip
     r"""The loop of :func:`train` on validated inputs (no checks; same arguments).
 
     Per epoch: fix an example order, then for every batch :math:`\mathcal B_k` of the schedule
@@ -267,7 +289,7 @@ def _train(params, X, Y, activations, loss, reduction, lr, num_epochs, schedule,
     epoch_loss = []  # full training-set cost: before training, then after each epoch
     if track_epoch_loss:
         epoch_loss.append(cost(params, X, Y, activations, loss, reduction, check=False))
-    trajectory = [_flatten(params)] if record else None
+    trajectory = [_flatten(params)] if record else []
     Xs, Ys = X, Y
     t = 0
     diverged = False
@@ -305,14 +327,14 @@ def _train(params, X, Y, activations, loss, reduction, lr, num_epochs, schedule,
     history = History(
         step_loss=step_loss[:t],
         epoch_loss=np.array(epoch_loss),
-        trajectory=None if trajectory is None else np.array(trajectory),
+        trajectory=np.array(trajectory) if record else None,
         steps_per_epoch=len(schedule),
         diverged=diverged,
     )
     return params, history
 
 
-def _diverged(on_divergence, lr, epoch, step, E):
+def _diverged(on_divergence: OnDivergence, lr: float, epoch: int, step: int, E: object) -> bool:
     if on_divergence == "raise":
         raise FloatingPointError(
             f"training diverged: got {E} (cost or parameters) at epoch {epoch}, step {step}; "
@@ -322,8 +344,14 @@ def _diverged(on_divergence, lr, epoch, step, E):
 
 
 def epoch_batch_gradients(
-    params, X, Y, batch_size, *, activations="identity", loss="squared_error"
-):
+    params: Params,
+    X: FloatArray,
+    Y: NDArray[Any],
+    batch_size: int,
+    *,
+    activations: Activations = "identity",
+    loss: LossName = "squared_error",
+) -> tuple[FloatArray, IntArray]:
     r"""Mean gradient of each consecutive batch of one epoch (no shuffling), and the sizes.
 
     Parameters
