@@ -13,9 +13,12 @@ Per-example gradients
     :func:`per_example_gradients`, :func:`per_example_gradient_norms`,
     :func:`input_gradient`.
 Training
-    :func:`train`, :class:`History`, :func:`batch_schedule`, :func:`sgd_step`.
+    :func:`train`, :class:`History`, :func:`batch_schedule`; the update rules
+    :class:`SGD` (with momentum) and :class:`Adam`; learning-rate schedules in
+    :mod:`mlcore.schedules`.
 Averaging weights
-    :func:`average_params`, :func:`federated_averaging`.
+    :func:`average_params`, :func:`federated_averaging` (separate copies), and
+    :class:`IterateAverage` (the iterates of one run).
 Checking gradients
     :func:`gradient_check`, :func:`numerical_gradient`.
 Parameter vectors
@@ -24,16 +27,19 @@ Parameter vectors
 Data
     :func:`load_digits`, :func:`make_line`, :func:`make_moons`.
 
-Modules for one chapter's simulations: :mod:`mlcore.line` (the two-parameter
-line of Parts I-II) and :mod:`mlcore.noise` (minibatch gradient noise).
+Modules loaded with the package and used through their names: :mod:`mlcore.line`
+(the two-parameter line of Parts I-II), :mod:`mlcore.noise` (minibatch gradient
+noise) and :mod:`mlcore.schedules` (learning-rate schedules).
 """
 
-from . import line, noise
-from .averaging import average_params, federated_averaging
+from . import line as line
+from . import noise as noise
+from . import schedules as schedules
+from .averaging import IterateAverage, average_params, federated_averaging
 from .data import load_digits, make_line, make_moons
 from .gradcheck import gradient_check, numerical_gradient
 from .mlp import accuracy, cost, deltas, forward, gradient, gradient_from_deltas, predict
-from .optim import sgd_step
+from .optim import SGD, Adam
 from .params import flatten_params, init_params, num_params, unflatten_params, zeros_like_params
 from .per_example import input_gradient, per_example_gradient_norms, per_example_gradients
 from .training import History, batch_schedule, train
@@ -41,7 +47,10 @@ from .training import History, batch_schedule, train
 __version__ = "0.2.0"
 
 __all__ = [
+    "SGD",
+    "Adam",
     "History",
+    "IterateAverage",
     "accuracy",
     "average_params",
     "batch_schedule",
@@ -55,17 +64,14 @@ __all__ = [
     "gradient_from_deltas",
     "init_params",
     "input_gradient",
-    "line",
     "load_digits",
     "make_line",
     "make_moons",
-    "noise",
     "num_params",
     "numerical_gradient",
     "per_example_gradient_norms",
     "per_example_gradients",
     "predict",
-    "sgd_step",
     "train",
     "unflatten_params",
     "zeros_like_params",

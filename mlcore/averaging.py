@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -32,7 +33,13 @@ from .mlp import check_model, cost, gradient
 from .optim import _sgd_step
 from .params import _copy, _flatten
 
-__all__ = ["AveragingHistory", "average_params", "federated_averaging", "split_indices"]
+__all__ = [
+    "AveragingHistory",
+    "IterateAverage",
+    "average_params",
+    "federated_averaging",
+    "split_indices",
+]
 
 WEIGHTINGS = ("size", "uniform")
 
@@ -242,3 +249,52 @@ def _check_subsets(subsets: Sequence[ArrayLike], N: int) -> list[IntArray]:
             )
         out.append(s.astype(np.intp))
     return out
+
+
+class IterateAverage:
+    r"""Average the iterates of one training run: Polyak's uniform average or an EMA.
+
+    ``"polyak"`` keeps the mean of every iterate from step ``start`` on,
+    :math:`\bar\theta_t = \frac{1}{t - t_0} \sum_{s = t_0 + 1}^{t} \theta_s`
+    (Polyak and Juditsky); ``"ema"`` keeps the exponential moving average
+    :math:`\bar\theta \leftarrow \beta \bar\theta + (1 - \beta)\, \theta_t`.  Unlike the
+    weights of separate runs, the iterates of one run stay near one trajectory, so their
+    average is meaningful: it smooths out the noise of minibatch steps.
+
+    Parameters
+    ----------
+    kind : {"polyak", "ema"}, default "polyak"
+        Uniform average, or exponential moving average.
+    decay : float, default 0.99
+        :math:`\beta \in [0, 1)` for ``"ema"``.
+    start : int, default 0
+        :math:`t_0`: steps before the uniform average starts (``"polyak"``).
+    """
+
+    KINDS = ("polyak", "ema")
+
+    def __init__(self, kind: str = "polyak", *, decay: float = 0.99, start: int = 0) -> None:
+        self.kind = _checks.choice(kind, self.KINDS, "kind")
+        self.decay = _checks.real(decay, "decay", nonneg=True, below=1.0)
+        self.start = _checks.positive_int(start, "start", minimum=0)
+
+    def __repr__(self) -> str:
+        return f"IterateAverage({self.kind!r}, decay={self.decay}, start={self.start})"
+
+    def init(self, params: Params) -> dict[str, Any]:
+        """The state before the first step: the average starts at the initial parameters."""
+        return {"params": _copy(params), "count": 0}
+
+    def update(self, state: dict[str, Any], params: Params, step: int) -> None:
+        """Fold in the iterate ``params`` reached after ``step`` steps (in place)."""
+        avg = state["params"]
+        if self.kind == "ema":
+            w = 1.0 - self.decay
+        elif step > self.start:
+            state["count"] += 1
+            w = 1.0 / state["count"]  # running mean: avg += (theta - avg) / count
+        else:
+            w = 1.0  # before start: follow the iterate
+        for a, p in zip(avg, params, strict=True):
+            a["W"] += w * (p["W"] - a["W"])
+            a["b"] += w * (p["b"] - a["b"])

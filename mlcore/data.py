@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
@@ -34,6 +34,7 @@ __all__ = [
     "make_linear_regression",
     "make_moons",
     "make_spirals",
+    "split_validation",
     "standardize",
 ]
 
@@ -321,6 +322,41 @@ def load_digits(
     elif scale == "unit":
         X_train, X_test = X_train / 16.0, X_test / 16.0
     return X_train.astype(dtype), X_test.astype(dtype), y[train], y[test]
+
+
+def split_validation(
+    X: ArrayLike, y: ArrayLike, fraction: float, rng: np.random.Generator
+) -> tuple[FloatArray, NDArray[Any], FloatArray, NDArray[Any]]:
+    r"""Hold out a random ``fraction`` of the rows as a validation set.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, n_0)
+        Inputs.
+    y : array_like, shape (N, ...)
+        Targets or labels.
+    fraction : float
+        Share of the rows held out, in ``(0, 1)``; rounded to a whole number of rows.
+    rng : numpy.random.Generator
+        Draws the split.
+
+    Returns
+    -------
+    X_train, y_train, X_val, y_val : ndarray
+        The remaining rows and the held-out rows, each in a random order.
+    """
+    X = _checks.float_matrix(X, "X")
+    y_arr = np.asarray(y)
+    if y_arr.shape[:1] != X.shape[:1]:
+        raise ValueError(f"y must have {X.shape[0]} rows like X; got shape {y_arr.shape}")
+    fraction = _checks.real(fraction, "fraction", positive=True, below=1.0)
+    _checks.rng(rng)
+    order = rng.permutation(X.shape[0])
+    n_val = int(round(fraction * X.shape[0]))
+    if not 0 < n_val < X.shape[0]:
+        raise ValueError(f"fraction {fraction} of {X.shape[0]} rows leaves an empty part")
+    val, train = order[:n_val], order[n_val:]
+    return X[train], y_arr[train], X[val], y_arr[val]
 
 
 def _digits_file() -> tuple[FloatArray, NDArray[np.intp]]:

@@ -1,4 +1,4 @@
-r"""The update rule: one step of (momentum) gradient descent.
+r"""Update rules: how a step turns the mean gradient into new parameters.
 
 Plain gradient descent moves every parameter against its gradient,
 
@@ -16,16 +16,104 @@ velocity :math:`v`, a running sum of past gradients, and steps along it:
 with :math:`v = 0` before the first step; :math:`\mu = 0` is plain gradient
 descent.  The rule is linear in :math:`g`, which is why averaging per-example
 steps equals one step with the averaged gradient.
+
+Adam keeps running means of the gradient and of its square, entry by entry,
+
+.. math::
+
+    m \leftarrow \beta_1 m + (1 - \beta_1) g, \qquad
+    v \leftarrow \beta_2 v + (1 - \beta_2) g^2, \qquad
+    \theta \leftarrow \theta - \eta\,
+    \frac{m / (1 - \beta_1^t)}{\sqrt{v / (1 - \beta_2^t)} + \epsilon},
+
+(:math:`t` counts the steps from 1; the divisions correct the zero start of
+:math:`m` and :math:`v`).  It divides by a scale of :math:`g`: the step is not linear
+in the gradient.
+
+Both rules are objects with the same two methods, so the training loop takes either:
+``state = rule.init(params)`` once, then ``rule.step(params, grads, lr, state)`` per
+step, which updates ``params`` and ``state`` in place.
 """
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
+
+import numpy as np
 
 from . import _checks
 from ._types import Params
 
-__all__ = ["sgd_step"]
+__all__ = ["SGD", "Adam", "sgd_step"]
+
+
+def _zeros_like(params: Params) -> Params:
+    return [{"W": np.zeros_like(p["W"]), "b": np.zeros_like(p["b"])} for p in params]
+
+
+class SGD:
+    r"""Gradient descent with optional heavy-ball momentum (PyTorch's convention).
+
+    :math:`v \leftarrow \mu v + g`, :math:`\theta \leftarrow \theta - \eta v`; with
+    :math:`\mu = 0`, :math:`\theta \leftarrow \theta - \eta g`.
+
+    Parameters
+    ----------
+    momentum : float, default 0.0
+        :math:`\mu \in [0, 1)`.
+    """
+
+    def __init__(self, momentum: float = 0.0) -> None:
+        self.momentum = _checks.real(momentum, "momentum", nonneg=True, below=1.0)
+
+    def __repr__(self) -> str:
+        return f"SGD(momentum={self.momentum})"
+
+    def init(self, params: Params) -> dict[str, Any]:
+        """The state before the first step: the velocity :math:`v = 0`."""
+        return {"velocity": _zeros_like(params) if self.momentum > 0 else None}
+
+    def step(self, params: Params, grads: Params, lr: float, state: dict[str, Any]) -> None:
+        """One in-place step of ``params`` (and of ``state``)."""
+        _sgd_step(params, grads, lr, state["velocity"], self.momentum)
+
+
+class Adam:
+    r"""Adam: steps by running means of the gradient over the root of its square.
+
+    Parameters
+    ----------
+    beta1, beta2 : float, default 0.9, 0.999
+        Decay rates :math:`\beta_1, \beta_2 \in [0, 1)` of the two running means.
+    eps : float, default 1e-8
+        :math:`\epsilon > 0`, added to the denominator.
+    """
+
+    def __init__(self, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
+        self.beta1 = _checks.real(beta1, "beta1", nonneg=True, below=1.0)
+        self.beta2 = _checks.real(beta2, "beta2", nonneg=True, below=1.0)
+        self.eps = _checks.real(eps, "eps", positive=True)
+
+    def __repr__(self) -> str:
+        return f"Adam(beta1={self.beta1}, beta2={self.beta2}, eps={self.eps})"
+
+    def init(self, params: Params) -> dict[str, Any]:
+        """The state before the first step: :math:`m = v = 0`, :math:`t = 0`."""
+        return {"m": _zeros_like(params), "v": _zeros_like(params), "t": 0}
+
+    def step(self, params: Params, grads: Params, lr: float, state: dict[str, Any]) -> None:
+        """One in-place step of ``params`` (and of ``state``)."""
+        state["t"] += 1
+        b1, b2, t = self.beta1, self.beta2, state["t"]
+        for p, g, m, v in zip(params, grads, state["m"], state["v"], strict=True):
+            for key in ("W", "b"):
+                m[key] *= b1  # m <- b1 m + (1 - b1) g
+                m[key] += (1 - b1) * g[key]
+                v[key] *= b2  # v <- b2 v + (1 - b2) g^2
+                v[key] += (1 - b2) * g[key] ** 2
+                m_hat = m[key] / (1 - b1**t)  # bias corrections
+                v_hat = v[key] / (1 - b2**t)
+                p[key] -= lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
 def sgd_step(

@@ -38,8 +38,9 @@ mean gradient.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -57,9 +58,10 @@ from ._types import (
     Reduction,
     Shuffle,
 )
+from .averaging import IterateAverage
 from .losses import _reduce
 from .mlp import check_model, cost, deltas, forward, gradient, gradient_from_deltas
-from .optim import _sgd_step
+from .optim import SGD
 from .params import _copy, _flatten
 
 __all__ = ["Batch", "History", "batch_schedule", "epoch_batch_gradients", "train"]
@@ -148,6 +150,19 @@ class History:
     diverged : bool
         True if training stopped early because the cost became NaN or infinite
         (only with ``on_divergence="stop"``; the arrays then end at that point).
+    val_loss : ndarray, shape (num_epochs + 1,)
+        Mean cost on the validation set, before training and after each epoch;
+        empty without ``validation``.
+    best_epoch : int or None
+        With ``patience``: the epoch of the lowest validation cost, whose parameters
+        :func:`train` returns.
+    stopped_early : bool
+        True if ``patience`` ended training before ``num_epochs``.
+    averaged : list of dict or None
+        With ``average``: the averaged iterates at the end of training.
+    averaged_epoch_loss, averaged_val_loss : ndarray
+        With ``average``: the training-set and validation costs of the averaged
+        iterates after each epoch (entry 0 before training).
     """
 
     step_loss: NDArray[np.float64]
@@ -155,6 +170,20 @@ class History:
     trajectory: FloatArray | None = None
     steps_per_epoch: int = 0
     diverged: bool = False
+    val_loss: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
+    best_epoch: int | None = None
+    stopped_early: bool = False
+    averaged: Params | None = None
+    averaged_epoch_loss: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
+    averaged_val_loss: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
+
+
+class UpdateRule(Protocol):
+    """What :func:`train` needs of an update rule (:class:`mlcore.optim.SGD`, ``Adam``)."""
+
+    def init(self, params: Params) -> dict[str, Any]: ...
+
+    def step(self, params: Params, grads: Params, lr: float, state: dict[str, Any]) -> None: ...
 
 
 def train(
@@ -165,13 +194,16 @@ def train(
     activations: Activations = "tanh",
     loss: LossName = "squared_error",
     reduction: Reduction = "mean",
-    lr: float,
+    lr: float | Callable[[int], float],
     num_epochs: int,
     batch_size: int | None = None,
     shuffle: Shuffle = "every_epoch",
     last_batch: LastBatch = "keep",
-    momentum: float = 0.0,
+    optimizer: UpdateRule | None = None,
     rng: np.random.Generator | None = None,
+    validation: tuple[ArrayLike, ArrayLike] | None = None,
+    patience: int | None = None,
+    average: IterateAverage | None = None,
     record: Record | None = None,
     track_epoch_loss: bool = True,
     on_divergence: OnDivergence = "raise",
@@ -179,14 +211,15 @@ def train(
     r"""Train by gradient descent: full batch, SGD or minibatch SGD, one loop.
 
     Each epoch visits the examples in an order (shuffled or not), cuts it into
-    batches of ``batch_size`` rows and for each batch :math:`\mathcal B_k` makes the step
+    batches of ``batch_size`` rows and for each batch :math:`\mathcal B_k` forms the
+    gradient of the batch's cost and hands it to the update rule,
 
     .. math::
 
-        \theta \leftarrow \theta - \eta\, s_k \sum_{n \in \mathcal B_k} \nabla E_n,
-        \qquad
+        g = s_k \sum_{n \in \mathcal B_k} \nabla E_n, \qquad
         \sum_{n \in \mathcal B_k} \frac{\partial E_n}{\partial W^{(l)}}
-        = \Delta_k^{(l)\top} X_k^{(l)},
+        = \Delta_k^{(l)\top} X_k^{(l)}, \qquad
+        \theta \leftarrow \theta - \eta_t\, g \ \ \text{(plain SGD)},
 
     where :math:`s_k = 1/|\mathcal B_k|` (reduction ``"mean"``) or :math:`1` (``"sum"``),
     except that ``last_batch="weighted"`` gives a partial last batch :math:`s_K = 1/B`.
@@ -205,8 +238,9 @@ def train(
         Per-example loss.
     reduction : {"sum", "mean"}, default "mean"
         Reduction of each batch's cost.
-    lr : float
-        Learning rate :math:`\eta > 0`.
+    lr : float or callable
+        Learning rate :math:`\eta > 0`, or a schedule ``lr(t) -> float`` of the step
+        :math:`t = 0, 1, \dots` (:mod:`mlcore.schedules`).
     num_epochs : int
         Number of passes over the data, ``>= 1``.
     batch_size : int or None, default None
@@ -219,13 +253,21 @@ def train(
         has (its mean, or its sum), as PyTorch does with ``drop_last=False``;
         weight it so that every example counts as in a full batch; or skip it
         (``drop_last=True``).  The table of the module docstring gives the scales.
-    momentum : float, default 0.0
-        Heavy-ball momentum :math:`\mu \in [0, 1)`, the convention of
-        :func:`mlcore.optim.sgd_step` (:math:`v \leftarrow \mu v + g`,
-        :math:`\theta \leftarrow \theta - \eta v`); 0 is plain gradient descent.
+    optimizer : update rule, default ``SGD()``
+        :class:`mlcore.optim.SGD` (optionally with heavy-ball momentum,
+        :math:`v \leftarrow \mu v + g`, :math:`\theta \leftarrow \theta - \eta v`) or
+        :class:`mlcore.optim.Adam`.  Every rule receives the same mean gradient.
     rng : numpy.random.Generator or None
         Draws the example orders; None means ``numpy.random.default_rng(0)``, so a
         call without ``rng`` is reproducible (seed ``DEFAULT_SEED = 0``).
+    validation : (X_val, Y_val), optional
+        Held-out data whose mean cost is recorded after every epoch (``val_loss``).
+    patience : int, optional
+        Early stopping (needs ``validation``): stop when the validation cost has not
+        improved for ``patience`` epochs, and return the parameters of the best epoch.
+    average : IterateAverage, optional
+        Also average the iterates of this run (:class:`mlcore.averaging.IterateAverage`:
+        Polyak or exponential moving average); the average is in ``history.averaged``.
     record : {None, "epoch", "step"}, default None
         Store the flattened parameters after every epoch or step (trajectories).
     track_epoch_loss : bool, default True
@@ -238,9 +280,9 @@ def train(
     Returns
     -------
     params : list of dict
-        Trained parameters (new arrays).
+        Trained parameters (new arrays); with ``patience``, those of the best epoch.
     history : History
-        Step and epoch losses and the optional trajectory.
+        Losses, the optional trajectory and averaged iterates.
 
     Raises
     ------
@@ -250,7 +292,11 @@ def train(
     params, dtype = _checks.params(params)
     X, Y = check_model(params, X, Y, activations, loss, reduction)
     N = X.shape[0]
-    lr = _checks.real(lr, "lr", positive=True)
+    if callable(lr):
+        lr_at = lr
+    else:
+        eta = _checks.real(lr, "lr", positive=True)
+        lr_at = lambda t: eta  # noqa: E731  (a constant schedule)
     num_epochs = _checks.positive_int(num_epochs, "num_epochs")
     batch_size = N if batch_size is None else _checks.positive_int(batch_size, "batch_size")
     if batch_size > N:
@@ -258,41 +304,59 @@ def train(
             f"batch_size must be <= N = {N} (the number of rows of X); got {batch_size}"
         )
     _checks.choice(shuffle, SHUFFLES, "shuffle")
-    momentum = _checks.real(momentum, "momentum", nonneg=True, below=1.0)
+    if optimizer is None:
+        optimizer = SGD()
+    elif not (
+        callable(getattr(optimizer, "init", None)) and callable(getattr(optimizer, "step", None))
+    ):
+        raise TypeError(
+            "optimizer must be an update rule such as mlcore.optim.SGD() or Adam(); "
+            f"got {optimizer!r:.60}"
+        )
     rng = np.random.default_rng(DEFAULT_SEED) if rng is None else _checks.rng(rng)
+    val = None
+    if validation is not None:
+        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+            raise TypeError("validation must be a pair (X_val, Y_val)")
+        val = check_model(params, validation[0], validation[1], activations, loss)
+    if patience is not None:
+        patience = _checks.positive_int(patience, "patience")
+        if val is None:
+            raise ValueError("patience needs validation=(X_val, Y_val) to watch")
+    if average is not None and not isinstance(average, IterateAverage):
+        raise TypeError(f"average must be an IterateAverage; got {type(average).__name__}")
     if record is not None:
         _checks.choice(record, RECORDS, "record")
     _checks.choice(on_divergence, ("raise", "stop"), "on_divergence")
     schedule = batch_schedule(N, batch_size, last_batch, reduction)
-    return _train(
-        params, X, Y, activations, loss, reduction,
-        lr, num_epochs, schedule, shuffle, momentum, rng, record, track_epoch_loss,
-        on_divergence,
-    )  # fmt: skip
+    net = _Net(activations, loss, reduction)
+    log = _Log(net, lr_at, X, Y, val, average, record, track_epoch_loss, patience, on_divergence)
+    return _train(params, X, Y, net, lr_at, num_epochs, schedule, shuffle, optimizer, rng, log)
+
+
+class _Net(NamedTuple):
+    activations: Activations
+    loss: LossName
+    reduction: Reduction
 
 
 def _train(
-    params: Params, X: FloatArray, Y: FloatArray, activations: Activations, loss: LossName,
-    reduction: Reduction, lr: float, num_epochs: int, schedule: list[Batch], shuffle: Shuffle,
-    momentum: float, rng: np.random.Generator, record: Record | None, track_epoch_loss: bool,
-    on_divergence: OnDivergence,
+    params: Params, X: FloatArray, Y: FloatArray, net: _Net, lr_at: Callable[[int], float],
+    num_epochs: int, schedule: list[Batch], shuffle: Shuffle, optimizer: UpdateRule,
+    rng: np.random.Generator, log: _Log,
 ) -> tuple[Params, History]:  # fmt: skip
-    r"""The loop of :func:`train` on validated inputs (no checks; same arguments).
+    r"""The loop of :func:`train` on validated inputs.
 
-    Per epoch: fix an example order, then for every batch :math:`\mathcal B_k` of the schedule
-    run the forward pass, backpropagate, form :math:`\Delta^{(l)\top} X^{(l)}` per layer
-    and step.  Returns ``(params, history)`` like :func:`train`.
+    Per epoch: fix an example order, then for every batch :math:`\mathcal B_k` of the
+    schedule run the forward pass, backpropagate, form :math:`\Delta^{(l)\top} X^{(l)}` per
+    layer and hand the gradient to the update rule.  :class:`_Log` records the losses,
+    the average of the iterates and the stopping rules.
     """
     params = _copy(params)
-    velocity = [{"W": np.zeros_like(p["W"]), "b": np.zeros_like(p["b"])} for p in params]
-    step_loss = np.empty(num_epochs * len(schedule))
-    epoch_loss = []  # full training-set cost: before training, then after each epoch
-    if track_epoch_loss:
-        epoch_loss.append(cost(params, X, Y, activations, loss, reduction, check=False))
-    trajectory = [_flatten(params)] if record else []
+    state = optimizer.init(params)
+    log.start(params)
     Xs, Ys = X, Y
-    t = 0
-    diverged = False
+    t = 0  # steps taken
     with np.errstate(over="ignore", invalid="ignore"):  # non-finite costs are checked below
         for epoch in range(num_epochs):
             if shuffle == "every_epoch" or (shuffle == "once" and epoch == 0):
@@ -300,44 +364,130 @@ def _train(
                 Xs, Ys = X[order], Y[order]
             for start, stop, s_k in schedule:
                 X_k, Y_k = Xs[start:stop], Ys[start:stop]  # the batch B_k: views, no copies
-                _, cache = forward(params, X_k, activations, check=False)
+                _, cache = forward(params, X_k, net.activations, check=False)
                 # delta_n^(l) of every example and layer, times s_k (1/|B_k| for the mean)
-                Deltas, E_n = deltas(params, cache, Y_k, activations, loss, scale=s_k,
+                Deltas, E_n = deltas(params, cache, Y_k, net.activations, net.loss, scale=s_k,
                                      return_losses=True, check=False)  # fmt: skip
-                E = step_loss[t] = _reduce(E_n, reduction)
-                t += 1
-                if not math.isfinite(E):
-                    diverged = _diverged(on_divergence, lr, epoch, t - 1, E)
+                if log.step_diverged(_reduce(E_n, net.reduction), epoch, t):
                     break
                 g = gradient_from_deltas(cache, Deltas)  # s_k Delta^(l)T X^(l) per layer
-                _sgd_step(params, g, lr, velocity, momentum)  # theta <- theta - eta g
-                if record == "step":
-                    trajectory.append(_flatten(params))
-            if not diverged and track_epoch_loss:
-                E = cost(params, X, Y, activations, loss, reduction, check=False)
-                epoch_loss.append(E)
-                if not math.isfinite(E):
-                    diverged = _diverged(on_divergence, lr, epoch, t - 1, E)
-            if diverged:
+                optimizer.step(params, g, lr_at(t), state)  # theta <- theta - eta_t g (SGD)
+                t += 1
+                log.after_step(params, t)
+            if log.end_of_epoch(params, epoch, t):
                 break
-            if record == "epoch":
-                trajectory.append(_flatten(params))
-        if not diverged and not np.isfinite(_flatten(params)).all():
-            diverged = _diverged(on_divergence, lr, num_epochs - 1, t - 1, "non-finite parameters")
-    history = History(
-        step_loss=step_loss[:t],
-        epoch_loss=np.array(epoch_loss),
-        trajectory=np.array(trajectory) if record else None,
-        steps_per_epoch=len(schedule),
-        diverged=diverged,
-    )
-    return params, history
+    return log.finish(params, t, len(schedule))
+
+
+class _Log:
+    """The bookkeeping of :func:`train`: losses, trajectory, iterate average, stopping."""
+
+    def __init__(
+        self, net: _Net, lr_at: Callable[[int], float], X: FloatArray, Y: FloatArray,
+        val: tuple[FloatArray, FloatArray] | None, average: IterateAverage | None,
+        record: Record | None, track_epoch_loss: bool, patience: int | None,
+        on_divergence: OnDivergence,
+    ) -> None:  # fmt: skip
+        self.net, self.lr_at, self.X, self.Y, self.val = net, lr_at, X, Y, val
+        self.average, self.record, self.track = average, record, track_epoch_loss
+        self.patience, self.on_divergence = patience, on_divergence
+        self.step_loss: list[float] = []
+        self.epoch_loss: list[float] = []
+        self.val_loss: list[float] = []
+        self.avg_loss: list[float] = []
+        self.avg_val_loss: list[float] = []
+        self.trajectory: list[FloatArray] = []
+        self.diverged = False
+        self.best: tuple[float, int, Params] | None = None
+        self.stopped_early = False
+        self.avg_state: dict[str, Any] | None = None
+
+    def _cost(
+        self, params: Params, data: tuple[FloatArray, FloatArray], reduction: Reduction
+    ) -> float:
+        return cost(
+            params, data[0], data[1], self.net.activations, self.net.loss, reduction, check=False
+        )
+
+    def _evaluate(self, params: Params) -> None:
+        if self.track:
+            self.epoch_loss.append(self._cost(params, (self.X, self.Y), self.net.reduction))
+        if self.val is not None:
+            self.val_loss.append(self._cost(params, self.val, "mean"))
+        if self.average is not None and self.avg_state is not None:
+            averaged = self.avg_state["params"]
+            if self.track:
+                self.avg_loss.append(self._cost(averaged, (self.X, self.Y), self.net.reduction))
+            if self.val is not None:
+                self.avg_val_loss.append(self._cost(averaged, self.val, "mean"))
+
+    def start(self, params: Params) -> None:
+        if self.average is not None:
+            self.avg_state = self.average.init(params)
+        if self.record:
+            self.trajectory.append(_flatten(params))
+        self._evaluate(params)
+        if self.patience is not None:
+            self.best = (self.val_loss[0], 0, _copy(params))
+
+    def step_diverged(self, E: float, epoch: int, t: int) -> bool:
+        self.step_loss.append(E)
+        if math.isfinite(E):
+            return False
+        self.diverged = _diverged(self.on_divergence, self.lr_at(t), epoch, t, f"cost {E}")
+        return True
+
+    def after_step(self, params: Params, t: int) -> None:
+        if self.average is not None and self.avg_state is not None:
+            self.average.update(self.avg_state, params, t)
+        if self.record == "step":
+            self.trajectory.append(_flatten(params))
+
+    def end_of_epoch(self, params: Params, epoch: int, t: int) -> bool:
+        """Record the epoch; True if training must stop (divergence or patience)."""
+        if self.diverged:
+            return True
+        self._evaluate(params)
+        last = [v[-1] for v in (self.epoch_loss, self.val_loss) if v]
+        if not all(math.isfinite(v) for v in last) or not np.isfinite(_flatten(params)).all():
+            self.diverged = _diverged(
+                self.on_divergence, self.lr_at(t), epoch, t, "a non-finite cost or parameters"
+            )
+            return True
+        if self.record == "epoch":
+            self.trajectory.append(_flatten(params))
+        if self.best is not None and self.patience is not None:
+            if self.val_loss[-1] < self.best[0]:
+                self.best = (self.val_loss[-1], epoch + 1, _copy(params))
+            elif epoch + 1 - self.best[1] >= self.patience:
+                self.stopped_early = True
+                return True
+        return False
+
+    def finish(self, params: Params, t: int, steps_per_epoch: int) -> tuple[Params, History]:
+        best_epoch = None
+        if self.best is not None:
+            params, best_epoch = self.best[2], self.best[1]
+        history = History(
+            step_loss=np.array(self.step_loss, dtype=np.float64),
+            epoch_loss=np.array(self.epoch_loss, dtype=np.float64),
+            trajectory=np.array(self.trajectory) if self.record else None,
+            steps_per_epoch=steps_per_epoch,
+            diverged=self.diverged,
+            val_loss=np.array(self.val_loss, dtype=np.float64),
+            best_epoch=best_epoch,
+            stopped_early=self.stopped_early,
+            averaged=None if self.avg_state is None else _copy(self.avg_state["params"]),
+            averaged_epoch_loss=np.array(self.avg_loss, dtype=np.float64),
+            averaged_val_loss=np.array(self.avg_val_loss, dtype=np.float64),
+        )
+        return params, history
 
 
 def _diverged(on_divergence: OnDivergence, lr: float, epoch: int, step: int, E: object) -> bool:
     if on_divergence == "raise":
         raise FloatingPointError(
-            f"training diverged: got {E} (cost or parameters) at epoch {epoch}, step {step}; "
+            f"training diverged: got {E} at epoch {epoch}, step {step}; "
             f"lr={lr} is probably too large (pass on_divergence='stop' to keep the history)"
         )
     return True

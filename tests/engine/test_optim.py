@@ -13,7 +13,7 @@ def test_sgd_step_is_theta_minus_lr_g():
     params = mc.init_params([3, 4, 2], rng)
     grads = mc.init_params([3, 4, 2], rng)  # any arrays of the right shapes
     before = mc.flatten_params(params)
-    out = mc.sgd_step(params, grads, 0.3)
+    out = mc.optim.sgd_step(params, grads, 0.3)
     assert out is params
     np.testing.assert_allclose(
         mc.flatten_params(params), before - 0.3 * mc.flatten_params(grads), rtol=0, atol=1e-15
@@ -31,9 +31,60 @@ def test_momentum_is_pytorchs_heavy_ball(mu):
     theta = mc.flatten_params(params)
     v = np.zeros_like(theta)
     for g, lr in zip(gs, lrs, strict=True):
-        mc.sgd_step(params, g, lr, velocity=velocity, momentum=mu)
+        mc.optim.sgd_step(params, g, lr, velocity=velocity, momentum=mu)
         v = mu * v + mc.flatten_params(g)
         theta = theta - lr * v
         np.testing.assert_allclose(mc.flatten_params(params), theta, rtol=1e-14, atol=1e-15)
         if mu > 0:  # plain gradient descent keeps no velocity
             np.testing.assert_allclose(mc.flatten_params(velocity), v, rtol=1e-14, atol=1e-15)
+
+
+def test_adam_matches_the_rule_written_out_by_hand():
+    """m = b1 m + (1-b1) g, v = b2 v + (1-b2) g^2, theta -= lr m_hat / (sqrt(v_hat) + eps)."""
+    rng = np.random.default_rng(2)
+    params = mc.init_params([2, 3, 1], rng)
+    rule = mc.Adam(beta1=0.8, beta2=0.95, eps=1e-6)
+    state = rule.init(params)
+    theta = mc.flatten_params(params)
+    m = np.zeros_like(theta)
+    v = np.zeros_like(theta)
+    for t, lr in enumerate([0.1, 0.05, 0.2, 0.01], start=1):
+        g_tree = mc.init_params([2, 3, 1], rng)
+        g = mc.flatten_params(g_tree)
+        rule.step(params, g_tree, lr, state)
+        m = 0.8 * m + 0.2 * g
+        v = 0.95 * v + 0.05 * g**2
+        theta = theta - lr * (m / (1 - 0.8**t)) / (np.sqrt(v / (1 - 0.95**t)) + 1e-6)
+        np.testing.assert_allclose(mc.flatten_params(params), theta, rtol=1e-13, atol=1e-15)
+    assert state["t"] == 4
+
+
+def test_train_with_adam_matches_a_loop_of_adam_steps():
+    params, X, Y = (
+        mc.init_params([2, 4, 1], np.random.default_rng(3)),
+        np.random.default_rng(4).standard_normal((12, 2)),
+        np.random.default_rng(5).standard_normal((12, 1)),
+    )
+    trained, _ = mc.train(params, X, Y, lr=0.01, num_epochs=2, batch_size=4, shuffle="never",
+                          optimizer=mc.Adam())  # fmt: skip
+    p = mc.params.copy_params(params)
+    rule = mc.Adam()
+    state = rule.init(p)
+    for _ in range(2):
+        for k in range(3):
+            rule.step(p, mc.gradient(p, X[4 * k : 4 * k + 4], Y[4 * k : 4 * k + 4]), 0.01, state)
+    np.testing.assert_allclose(mc.flatten_params(trained), mc.flatten_params(p), rtol=1e-12)
+
+
+def test_sgd_rule_object_is_sgd_step():
+    rng = np.random.default_rng(6)
+    p1 = mc.init_params([2, 3, 1], rng)
+    p2 = mc.params.copy_params(p1)
+    rule = mc.SGD(momentum=0.5)
+    state = rule.init(p1)
+    velocity = mc.zeros_like_params(p2)
+    for _ in range(3):
+        g = mc.init_params([2, 3, 1], rng)
+        rule.step(p1, g, 0.1, state)
+        mc.optim.sgd_step(p2, g, 0.1, velocity=velocity, momentum=0.5)
+    np.testing.assert_array_equal(mc.flatten_params(p1), mc.flatten_params(p2))

@@ -52,7 +52,7 @@ def test_momentum_matches_reference_loop():
                           momentum=0.9)  # fmt: skip
     trained, _ = mc.train(params, X, Y, activations=acts, loss="softmax_cross_entropy",
                           lr=0.1, num_epochs=2, batch_size=4, shuffle="never",
-                          momentum=0.9)  # fmt: skip
+                          optimizer=mc.optim.SGD(momentum=0.9))  # fmt: skip
     tree_allclose(trained, expected, rtol=1e-12, atol=1e-14)
 
 
@@ -188,3 +188,26 @@ def test_sum_with_lr_is_mean_with_lr_times_B_when_the_last_batch_is_weighted():
     k, _ = mc.train(params, X, Y, reduction="mean", lr=eta * B, last_batch="keep", **kw)
     tree_allclose(s, w, rtol=1e-12, atol=1e-15)
     assert np.abs(mc.flatten_params(s) - mc.flatten_params(k)).max() > 1e-4
+
+
+def test_validation_loss_and_early_stopping():
+    rng = np.random.default_rng(0)
+    X, y = mc.make_moons(80, rng)
+    Xv, yv = mc.make_moons(40, rng)
+    params = mc.init_params([2, 16, 2], rng)
+    kw = dict(activations="tanh", loss="softmax_cross_entropy", lr=2.0, batch_size=8,
+              validation=(Xv, yv), record="epoch", rng=np.random.default_rng(1))  # fmt: skip
+    full, h = mc.train(params, X, y, num_epochs=40, **kw)
+    assert h.val_loss.shape == (41,) and h.best_epoch is None and not h.stopped_early
+    for e in (0, 17, 40):
+        p = mc.unflatten_params(h.trajectory[e], params)
+        assert h.val_loss[e] == pytest.approx(
+            mc.cost(p, Xv, yv, "tanh", "softmax_cross_entropy"), rel=1e-12
+        )
+    best, hs = mc.train(params, X, y, num_epochs=40, patience=3, **kw)
+    e_best = hs.best_epoch
+    assert hs.val_loss[e_best] == hs.val_loss.min()
+    assert hs.stopped_early == (len(hs.val_loss) - 1 < 40)
+    if hs.stopped_early:
+        assert len(hs.val_loss) - 1 == e_best + 3  # stopped after 3 epochs without improvement
+    np.testing.assert_array_equal(mc.flatten_params(best), hs.trajectory[e_best])
