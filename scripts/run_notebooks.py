@@ -13,6 +13,7 @@ its widgets, so the HTML book can render them without a kernel.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -21,6 +22,10 @@ import nbformat
 from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parents[1]
+
+# the kernels inherit this: one BLAS thread, as under pytest (see conftest.py)
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 sys.path.insert(0, str(REPO / "tests"))
 
 from book_support import toc_notebooks  # noqa: E402
