@@ -372,11 +372,13 @@ def plot_gradient_check(analytic, numeric, errors=None):
         a = np.abs(np.concatenate([np.ravel(ga["W"]), np.ravel(ga["b"])]))
         n = np.abs(np.concatenate([np.ravel(gn["W"]), np.ravel(gn["b"])]))
         keep = (a > 0) & (n > 0)
-        ax.scatter(a[keep], n[keep], s=14, color=colors[l - 1], label=f"layer {l}", alpha=0.8)
+        ax.scatter(a[keep], n[keep], s=14, color=colors[l - 1], label=f"layer {l}", alpha=0.8,
+                   gid=f"layer-{l}")  # fmt: skip
         if keep.any():
             lo, hi = min(lo, a[keep].min(), n[keep].min()), max(hi, a[keep].max(), n[keep].max())
     if hi > 0:
-        ax.plot([lo, hi], [lo, hi], color="0.4", lw=1, ls="--", zorder=0, label="equal")
+        ax.plot([lo, hi], [lo, hi], color="0.4", lw=1, ls="--", zorder=0, label="equal",
+                gid="diagonal")  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(r"backpropagation $|\partial E/\partial\theta_k|$")
@@ -389,9 +391,9 @@ def plot_gradient_check(analytic, numeric, errors=None):
         idx = np.arange(1, L + 1)
         eW = [max(e["W"], 1e-16) for e in errors]
         eb = [max(e["b"], 1e-16) for e in errors]
-        ax.bar(idx - 0.18, eW, width=0.36, color="#2e86c1", label="$W^{(l)}$")
-        ax.bar(idx + 0.18, eb, width=0.36, color="#f39c12", label="$b^{(l)}$")
-        ax.axhline(1e-7, color="0.3", ls="--", lw=1, label="$10^{-7}$")
+        ax.bar(idx - 0.18, eW, width=0.36, color="#2e86c1", label="$W^{(l)}$", gid="W-errors")
+        ax.bar(idx + 0.18, eb, width=0.36, color="#f39c12", label="$b^{(l)}$", gid="b-errors")
+        ax.axhline(1e-7, color="0.3", ls="--", lw=1, label="$10^{-7}$", gid="threshold")
         ax.set_yscale("log")
         ax.set_xticks(idx)
         ax.set_xlabel("layer $l$")
@@ -442,7 +444,8 @@ def plot_outer_products(Delta, X, *, max_examples=4):
     )
     for k, ax in enumerate(axes):
         M = outers[k] if k < B else total
-        im = ax.imshow(M, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+        im = ax.imshow(M, cmap="RdBu_r", vmin=-vmax, vmax=vmax,
+                       gid="outer-product" if k < B else "matrix-product")  # fmt: skip
         ax.set_xticks([])
         ax.set_yticks([])
         if k < B:
@@ -485,8 +488,10 @@ def plot_timings(batch_sizes, loop_seconds, matrix_seconds):
             f"got {B.shape}, {t_loop.shape}, {t_mat.shape}"
         )
     fig, ax = plt.subplots(figsize=(5.6, 3.8))
-    ax.loglog(B, 1e3 * t_loop, "o-", color="0.35", label="loop over examples (Python)")
-    ax.loglog(B, 1e3 * t_mat, "s-", color=TOTAL_COLOR, label=r"matrix form $\Delta^\top X$")
+    ax.loglog(B, 1e3 * t_loop, "o-", color="0.35", label="loop over examples (Python)",
+              gid="loop-times")  # fmt: skip
+    ax.loglog(B, 1e3 * t_mat, "s-", color=TOTAL_COLOR, label=r"matrix form $\Delta^\top X$",
+              gid="matrix-times")  # fmt: skip
     ax.set_xlabel("batch size $B$")
     ax.set_ylabel("milliseconds per gradient")
     ax.set_title("Same numbers, different cost")

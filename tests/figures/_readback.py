@@ -127,11 +127,11 @@ def numbers(text):
 
 
 def colour(artist):
-    """The RGBA colour of a line, or the first face (else edge) colour of a collection."""
+    """The RGB colour (transparency aside) of a line, or of a collection's first face or edge."""
     if isinstance(artist, Line2D):
-        return to_rgba(artist.get_color())
+        return to_rgba(artist.get_color())[:3]
     faces = to_rgba_array(artist.get_facecolor())
-    return tuple(faces[0] if len(faces) else to_rgba_array(artist.get_edgecolor())[0])
+    return tuple(faces[0] if len(faces) else to_rgba_array(artist.get_edgecolor())[0])[:3]
 
 
 def same_colour(a, b):
