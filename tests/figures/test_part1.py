@@ -56,8 +56,9 @@ def test_example_gradients_arrows_are_the_gradients_uphill(line_data, reduction)
         mlcore.numerical_gradient(params, X, y, "identity", reduction=reduction)
     )
     scale = 0.05
-    fig = figures.plot_example_gradients(X, y, POINT, G, ref, reduction=reduction,
-                                         arrow_scale=scale)  # fmt: skip
+    fig = figures.plot_example_gradients(
+        X, y, POINT, G, ref, reduction=reduction, arrow_scale=scale
+    )
 
     tails, vecs = arrows(one_gid(fig, "example-gradients"))
     np.testing.assert_allclose(tails, np.tile(POINT, (N, 1)), rtol=0, atol=0)
@@ -71,8 +72,9 @@ def test_example_gradients_arrows_are_the_gradients_uphill(line_data, reduction)
     total = one_gid(fig, "total-gradient")
     tail, vec = arrows(total)
     np.testing.assert_allclose(tail, [POINT])
-    np.testing.assert_allclose(vec[0], scale * flat_gradient(params, X, y, reduction=reduction),
-                               rtol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(
+        vec[0], scale * flat_gradient(params, X, y, reduction=reduction), rtol=1e-12
+    )
     assert reduction in total.get_label()
     # the ring of the independent estimate sits on the tip of the thick arrow
     ring = offsets(one_gid(fig, "reference-gradient"))
@@ -135,8 +137,7 @@ def test_example_gradients_left_panel_is_the_data_and_the_line(line_data):
     params = line_params(POINT)
     best = least_squares(X, y)
     G = mlcore.per_example_gradients(params, X, y, activations="identity", flat=True)
-    fig = figures.plot_example_gradients(X, y, POINT, G,
-                                         minimum=mlcore.flatten_params(best))  # fmt: skip
+    fig = figures.plot_example_gradients(X, y, POINT, G, minimum=mlcore.flatten_params(best))
     for gid, p in (("current-line", params), ("best-line", best)):
         line = xy(one_gid(fig, gid))
         np.testing.assert_allclose(line[:, 1], mlcore.predict(p, line[:, :1], "identity")[:, 0])
@@ -169,8 +170,16 @@ def neuron_panels():
         thetas = theta0 + t[:, None] * np.eye(4)[k]
         E = [mlcore.cost(mlcore.unflatten_params(th, params), x, target, act) for th in thetas]
         slope = flat_gradient(params, x, target, act)[k]
-        panels.append(dict(w=thetas[:, k], E=E, w0=theta0[k], E0=mlcore.cost(params, x, target,
-                           act), slope=slope, title=f"{act}, along ${name}$"))  # fmt: skip
+        panels.append(
+            dict(
+                w=thetas[:, k],
+                E=E,
+                w0=theta0[k],
+                E0=mlcore.cost(params, x, target, act),
+                slope=slope,
+                title=f"{act}, along ${name}$",
+            )
+        )
         slopes.append(slope)
     return panels, slopes
 
