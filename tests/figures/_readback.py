@@ -23,7 +23,6 @@ from matplotlib.quiver import Quiver
 __all__ = [
     "all_gid",
     "arrows",
-    "axes_with",
     "colour",
     "contour_vertices",
     "labelled",
@@ -57,11 +56,6 @@ def one_gid(where, gid):
     found = all_gid(where, gid)
     assert len(found) == 1, f"expected one artist with gid {gid!r}, found {len(found)}"
     return found[0]
-
-
-def axes_with(fig, gid):
-    """The axes that holds the artist with this ``gid``."""
-    return one_gid(fig, gid).axes
 
 
 def labelled(ax, label):

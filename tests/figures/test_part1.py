@@ -197,7 +197,7 @@ def test_tangents_touch_the_cost_with_the_derived_slope():
         assert np.isclose(curve[i, 1], point[1]), "the point is on the curve"
         (x0, y0), (x1, y1) = xy(one_gid(ax, "tangent"))
         drawn = (y1 - y0) / (x1 - x0)
-        assert np.isclose(drawn, slope, rtol=1e-12), "the line has the gradient's slope"
+        assert np.isclose(drawn, slope, rtol=1e-12, atol=0), "the line has the gradient's slope"
         assert np.isclose(y0 + drawn * (point[0] - x0), point[1]), "through the point"
         # it touches: the slope of the drawn curve itself at the point
         central = (curve[i + 1, 1] - curve[i - 1, 1]) / (curve[i + 1, 0] - curve[i - 1, 0])
@@ -290,8 +290,11 @@ def test_gradient_check_dots_and_bars_are_the_two_gradients(small_net):
         for l, bar in enumerate(bars, start=1):  # noqa: E741
             a, n = analytic[l - 1][key], numeric[l - 1][key]
             rel = np.linalg.norm(a - n) / (np.linalg.norm(a) + np.linalg.norm(n))
-            assert np.isclose(bar.get_height(), max(rel, 1e-16), rtol=1e-9), f"{key}{l}"
+            assert np.isclose(bar.get_height(), max(rel, 1e-16), rtol=1e-9, atol=0), f"{key}{l}"
             assert round(bar.get_x() + bar.get_width() / 2) == l
+    for container in ax_err.containers:  # the legend names the array each bar is for
+        key = "W" if "W" in container.get_label() else "b"
+        assert {bar.get_gid() for bar in container} == {f"{key}-errors"}
     assert xy(one_gid(fig, "threshold"))[0, 1] == 1e-7
 
 
