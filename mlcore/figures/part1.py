@@ -19,6 +19,9 @@ printed next to it.  Matplotlib is imported inside the functions.
   :math:`\delta_n x_n^\top` summing to the matrix product :math:`\Delta^\top X`.
 * :func:`plot_timings` - seconds per gradient for a per-example loop and the
   matrix form, against the batch size.
+
+Artists that show numbers carry a ``gid`` saying what they show (e.g.
+``"example-gradients"``, ``"tangent"``), so the tests find them whatever the style.
 """
 
 from __future__ import annotations
@@ -125,14 +128,16 @@ def plot_example_gradients(
 
     # data, line, residuals
     xs = np.linspace(x.min() - 0.2, x.max() + 0.2, 2)
-    ax0.plot(xs, point[0] * xs + point[1], color="0.2", lw=2, label=r"current $\hat y = wx + b$")
+    ax0.plot(xs, point[0] * xs + point[1], color="0.2", lw=2, label=r"current $\hat y = wx + b$",
+             gid="current-line")  # fmt: skip
     if minimum is not None:
         m = np.asarray(minimum, dtype=float)
-        ax0.plot(xs, m[0] * xs + m[1], color="0.6", lw=1.5, ls="--", label="best line")
+        ax0.plot(xs, m[0] * xs + m[1], color="0.6", lw=1.5, ls="--", label="best line",
+                 gid="best-line")  # fmt: skip
     for n in range(N):
         c = colors[rank[n]]
-        ax0.plot([x[n], x[n]], [yv[n], point[0] * x[n] + point[1]], color=c, lw=1.2)
-        ax0.scatter(x[n], yv[n], color=c, s=30, zorder=3, edgecolor="k", linewidth=0.4)
+        ax0.plot([x[n], x[n]], [yv[n], point[0] * x[n] + point[1]], color=c, lw=1.2, gid="residual")
+        ax0.scatter(x[n], yv[n], color=c, s=30, zorder=3, edgecolor="k", linewidth=0.4, gid="data")
     ax0.set_xlabel("$x$")
     ax0.set_ylabel("$y$")
     ax0.set_title("Each example sees its own residual")
@@ -154,6 +159,7 @@ def plot_example_gradients(
         color=colors[rank],
         width=0.004,
         alpha=0.9,
+        gid="example-gradients",
         **kw,
     )
     label = (
@@ -170,6 +176,7 @@ def plot_example_gradients(
         width=0.011,
         zorder=4,
         label=label,
+        gid="total-gradient",
         **kw,
     )
     if reference is not None:
@@ -182,10 +189,12 @@ def plot_example_gradients(
             linewidth=1.8,
             zorder=5,
             label=r"$\nabla E$ by finite differences",
+            gid="reference-gradient",
         )
-    ax1.plot(*point, "o", color="k", ms=5, zorder=6)
+    ax1.plot(*point, "o", color="k", ms=5, zorder=6, gid="current-point")
     if minimum is not None:
-        ax1.plot(*minimum, marker="*", color="gold", mec="k", ms=14, ls="none", label="minimum")
+        ax1.plot(*minimum, marker="*", color="gold", mec="k", ms=14, ls="none", label="minimum",
+                 gid="minimum")  # fmt: skip
     ax1.plot([], [], color=colors[N // 2], lw=1.5, label=r"one arrow per example: $\nabla E_n$")
     ax1.set_xlim(w_grid[0], w_grid[-1])
     ax1.set_ylim(b_grid[0], b_grid[-1])
@@ -227,11 +236,12 @@ def plot_tangents(panels):
         w = np.asarray(p["w"], dtype=float)
         E = np.asarray(p["E"], dtype=float)
         w0, E0, s = float(p["w0"]), float(p["E0"]), float(p["slope"])
-        ax.plot(w, E, color="0.25", lw=2, label="$E_n$ along this parameter")
+        ax.plot(w, E, color="0.25", lw=2, label="$E_n$ along this parameter", gid="cost-slice")
         half = 0.3 * (w[-1] - w[0])
         t = np.array([w0 - half, w0 + half])
-        ax.plot(t, E0 + s * (t - w0), color=TOTAL_COLOR, lw=2, label=f"slope {s:.3f} (derived)")
-        ax.plot(w0, E0, "o", color=TOTAL_COLOR, ms=6, zorder=3)
+        ax.plot(t, E0 + s * (t - w0), color=TOTAL_COLOR, lw=2, label=f"slope {s:.3f} (derived)",
+                gid="tangent")  # fmt: skip
+        ax.plot(w0, E0, "o", color=TOTAL_COLOR, ms=6, zorder=3, gid="touching-point")
         ax.set_title(p["title"], fontsize=10)
         ax.set_xlabel(p.get("xlabel", "$w_j$"))
         ax.set_ylabel("$E_n$")
@@ -299,15 +309,16 @@ def plot_backprop_flow(sizes):
             f"$a^{{({l})}}$\n$=x^{{({l + 1})}}$" if l < L else r"$a^{(L)}$" + "\n" + r"$=\hat y$"
         )
         box(xa, 1.0, a_text, fwd_color)
-        ax.annotate("", (xz - 0.42, 1.0), (xz - 1 + 0.42, 1.0), arrowprops=arrow)
-        ax.annotate("", (xa - 0.42, 1.0), (xa - 1 + 0.42, 1.0), arrowprops=arrow)
+        ax.annotate("", (xz - 0.42, 1.0), (xz - 1 + 0.42, 1.0), arrowprops=arrow, gid="forward")
+        ax.annotate("", (xa - 0.42, 1.0), (xa - 1 + 0.42, 1.0), arrowprops=arrow, gid="forward")
         ax.text(xz - 0.5, 1.42, f"$W^{{({l})}}, b^{{({l})}}$", ha="center", fontsize=8.5)
         ax.text(xa - 0.5, 1.42, f"$f_{{{l}}}$", ha="center", fontsize=8.5)
         box(xz, -0.5, f"$\\delta^{{({l})}}$", back_color)
         ax.annotate("", (xz, -0.18), (xz, 0.68), arrowprops=dotted)
         ax.text(xz + 0.06, 0.25, f"$f_{{{l}}}'$", fontsize=8, color="0.35")
         if l < L:
-            ax.annotate("", (xz + 0.42, -0.5), (xz + 2 - 0.42, -0.5), arrowprops=back)
+            ax.annotate("", (xz + 0.42, -0.5), (xz + 2 - 0.42, -0.5), arrowprops=back,
+                        gid="backward")  # fmt: skip
             ax.text(xz + 1, -0.38, f"$W^{{({l + 1})\\top}}$", ha="center", va="bottom",
                     fontsize=8.5, color=TOTAL_COLOR)  # fmt: skip
         # the gradient pairs delta^(l) with the stored input x^(l) (one box to the left)
@@ -316,9 +327,9 @@ def plot_backprop_flow(sizes):
         ax.text(
             xz, -1.72,
             f"$\\delta^{{({l})}} x^{{({l})\\top}}$\n$({sizes[l]}, {sizes[l - 1]})$",
-            ha="center", va="center", fontsize=9.5,
+            ha="center", va="center", fontsize=9.5, gid="gradient-shape",
         )  # fmt: skip
-    ax.annotate("", (2 * L - 1 + 0.42, -0.5), (2 * L, 0.68), arrowprops=back)
+    ax.annotate("", (2 * L - 1 + 0.42, -0.5), (2 * L, 0.68), arrowprops=back, gid="backward")
     ax.text(2 * L + 0.05, 0.0, r"$\hat y - y$", fontsize=9, color=TOTAL_COLOR)
     ax.text(-0.85, 1.0, "forward\n(cached)", rotation=90, va="center", ha="center", fontsize=9)
     ax.text(-0.85, -0.5, "backward", rotation=90, va="center", ha="center", fontsize=9,
@@ -361,11 +372,13 @@ def plot_gradient_check(analytic, numeric, errors=None):
         a = np.abs(np.concatenate([np.ravel(ga["W"]), np.ravel(ga["b"])]))
         n = np.abs(np.concatenate([np.ravel(gn["W"]), np.ravel(gn["b"])]))
         keep = (a > 0) & (n > 0)
-        ax.scatter(a[keep], n[keep], s=14, color=colors[l - 1], label=f"layer {l}", alpha=0.8)
+        ax.scatter(a[keep], n[keep], s=14, color=colors[l - 1], label=f"layer {l}", alpha=0.8,
+                   gid=f"layer-{l}")  # fmt: skip
         if keep.any():
             lo, hi = min(lo, a[keep].min(), n[keep].min()), max(hi, a[keep].max(), n[keep].max())
     if hi > 0:
-        ax.plot([lo, hi], [lo, hi], color="0.4", lw=1, ls="--", zorder=0, label="equal")
+        ax.plot([lo, hi], [lo, hi], color="0.4", lw=1, ls="--", zorder=0, label="equal",
+                gid="diagonal")  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(r"backpropagation $|\partial E/\partial\theta_k|$")
@@ -378,9 +391,9 @@ def plot_gradient_check(analytic, numeric, errors=None):
         idx = np.arange(1, L + 1)
         eW = [max(e["W"], 1e-16) for e in errors]
         eb = [max(e["b"], 1e-16) for e in errors]
-        ax.bar(idx - 0.18, eW, width=0.36, color="#2e86c1", label="$W^{(l)}$")
-        ax.bar(idx + 0.18, eb, width=0.36, color="#f39c12", label="$b^{(l)}$")
-        ax.axhline(1e-7, color="0.3", ls="--", lw=1, label="$10^{-7}$")
+        ax.bar(idx - 0.18, eW, width=0.36, color="#2e86c1", label="$W^{(l)}$", gid="W-errors")
+        ax.bar(idx + 0.18, eb, width=0.36, color="#f39c12", label="$b^{(l)}$", gid="b-errors")
+        ax.axhline(1e-7, color="0.3", ls="--", lw=1, label="$10^{-7}$", gid="threshold")
         ax.set_yscale("log")
         ax.set_xticks(idx)
         ax.set_xlabel("layer $l$")
@@ -431,7 +444,8 @@ def plot_outer_products(Delta, X, *, max_examples=4):
     )
     for k, ax in enumerate(axes):
         M = outers[k] if k < B else total
-        im = ax.imshow(M, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+        im = ax.imshow(M, cmap="RdBu_r", vmin=-vmax, vmax=vmax,
+                       gid="outer-product" if k < B else "matrix-product")  # fmt: skip
         ax.set_xticks([])
         ax.set_yticks([])
         if k < B:
@@ -474,8 +488,10 @@ def plot_timings(batch_sizes, loop_seconds, matrix_seconds):
             f"got {B.shape}, {t_loop.shape}, {t_mat.shape}"
         )
     fig, ax = plt.subplots(figsize=(5.6, 3.8))
-    ax.loglog(B, 1e3 * t_loop, "o-", color="0.35", label="loop over examples (Python)")
-    ax.loglog(B, 1e3 * t_mat, "s-", color=TOTAL_COLOR, label=r"matrix form $\Delta^\top X$")
+    ax.loglog(B, 1e3 * t_loop, "o-", color="0.35", label="loop over examples (Python)",
+              gid="loop-times")  # fmt: skip
+    ax.loglog(B, 1e3 * t_mat, "s-", color=TOTAL_COLOR, label=r"matrix form $\Delta^\top X$",
+              gid="matrix-times")  # fmt: skip
     ax.set_xlabel("batch size $B$")
     ax.set_ylabel("milliseconds per gradient")
     ax.set_title("Same numbers, different cost")

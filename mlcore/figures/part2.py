@@ -5,6 +5,8 @@ simulations of :mod:`mlcore.line` and :mod:`mlcore.noise`; it computes nothing
 that the engine does not.  The signature is ``draw(fig, **controls, **data)``,
 as :func:`mlcore.figures.interactive.explorable` expects (bind the data with
 :func:`functools.partial`).  matplotlib is imported by the caller's figure.
+Artists that show numbers carry a ``gid`` saying what they show (e.g. ``"gd-path"``,
+``"predicted-ellipse"``), so the tests find them whatever the style.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 
 from ..averaging import average_params
 from ..line import examples_seen, fedavg_and_gd, line_cost, per_example_limits, three_answers
+from ..losses import reduce, squared_error
 from ..mlp import cost, predict
 from ..noise import covariance_trace, minibatch_means, predicted_minibatch_covariance
 from ..params import _flatten
@@ -36,7 +39,8 @@ def _contours(ax, problem, *, star=True):
     levels = np.quantile(E, np.linspace(0.0, 0.9, 14) ** 2)
     ax.contour(Wg, Bg, E, levels=np.unique(levels), colors="0.75", linewidths=0.7)
     if star:
-        ax.plot(*problem.theta_star, marker="*", color="k", markersize=11, linestyle="none")
+        ax.plot(*problem.theta_star, marker="*", color="k", markersize=11, linestyle="none",
+                gid="minimiser")  # fmt: skip
     ax.set_xlim(problem.extent[:2])
     ax.set_ylim(problem.extent[2:])
     ax.set_xlabel("$w$")
@@ -67,15 +71,16 @@ def draw_three_answers(fig, num_steps, *, problem, lr=0.1, seed=0):
     }
     ax, ax2 = fig.subplots(1, 2, width_ratios=(1.1, 1))
     _contours(ax, problem)
-    ax.plot(*_flatten(problem.params), "o", color="k", ms=4)
+    ax.plot(*_flatten(problem.params), "o", color="k", ms=4, gid="start")
     steps = np.arange(num_steps + 1)
     for key, path in runs.items():
         color, label = style[key]
-        ax.plot(*path.T, "-", color=color, lw=1.3, alpha=0.9)
-        ax.plot(*path[-1], "o", color=color, ms=5, mec="k", mew=0.5)
-        ax2.semilogy(steps, line_cost(path, problem.X, problem.y), color=color, label=label)
+        ax.plot(*path.T, "-", color=color, lw=1.3, alpha=0.9, gid=f"{key}-path")
+        ax.plot(*path[-1], "o", color=color, ms=5, mec="k", mew=0.5, gid=f"{key}-end")
+        ax2.semilogy(steps, line_cost(path, problem.X, problem.y), color=color, label=label,
+                     gid=f"{key}-cost")  # fmt: skip
     E_star = line_cost(problem.theta_star, problem.X, problem.y)
-    ax2.axhline(E_star, color="k", lw=0.8, ls="--", label="minimum of $E$")
+    ax2.axhline(E_star, color="k", lw=0.8, ls="--", label="minimum of $E$", gid="minimum-cost")
     ax.set_title(f"after {num_steps} steps", fontsize=9)
     ax2.set_xlabel("steps")
     ax2.set_ylabel("cost $E$ on the whole set")
@@ -99,12 +104,13 @@ def draw_per_example_limits(fig, *, problem):
     w = np.linspace(*problem.extent[:2], 2)
     for n, (x_n, y_n) in enumerate(zip(problem.X[:, 0], problem.y[:, 0], strict=True)):
         ax.plot(w, y_n - x_n * w, color="tab:green", lw=0.6, alpha=0.6,
-                label="$w x_n + b = y_n$ (one per example)" if n == 0 else None)  # fmt: skip
-        ax.plot(*np.column_stack([theta0, limits[n]]), ":", color="tab:red", lw=0.8)
-    ax.plot(*limits.T, "o", color="tab:red", ms=4, label="end of GD on one example")
+                label="$w x_n + b = y_n$ (one per example)" if n == 0 else None,
+                gid="example-minimisers")  # fmt: skip
+        ax.plot(*np.column_stack([theta0, limits[n]]), ":", color="tab:red", lw=0.8, gid="to-limit")
+    ax.plot(*limits.T, "o", color="tab:red", ms=4, label="end of GD on one example", gid="limits")
     ax.plot(*limits.mean(axis=0), "X", color="tab:purple", ms=9, linestyle="none",
-            label="average of those ends")  # fmt: skip
-    ax.plot(*theta0, "o", color="k", ms=5, label=r"start $\theta_0$")
+            label="average of those ends", gid="average-of-limits")  # fmt: skip
+    ax.plot(*theta0, "o", color="k", ms=5, label=r"start $\theta_0$", gid="start")
     ax.plot([], [], "*", color="k", ms=9, label=r"minimiser $\theta^*$ of $E$")
     ax.legend(fontsize=7, loc="lower left")
 
@@ -129,19 +135,19 @@ def draw_average_weights(fig, local_steps, lr, *, problem, budget=60):
     limits = per_example_limits(problem.params, problem.X, problem.y)
     ax, ax2 = fig.subplots(1, 2, width_ratios=(1.1, 1))
     _contours(ax, problem)
-    ax.plot(*runs["gd"].T, "-", color="tab:blue", lw=1.5, label="GD (mean gradient)")
+    ax.plot(*runs["gd"].T, "-", color="tab:blue", lw=1.5, label="GD (mean gradient)", gid="gd-path")
     ax.plot(*runs["fedavg"].T, "o-", color="tab:red", ms=3, lw=1.2,
-            label=f"average weights every {local_steps} steps")  # fmt: skip
+            label=f"average weights every {local_steps} steps", gid="fedavg-path")  # fmt: skip
     ax.plot(*limits.mean(axis=0), marker="X", color="tab:purple", ms=8, linestyle="none",
-            label="average of one-example limits")  # fmt: skip
+            label="average of one-example limits", gid="average-of-limits")  # fmt: skip
     ax.legend(loc="lower left", fontsize=6)
     ax.set_title(f"$k = {local_steps}$, $\\eta = {lr:g}$", fontsize=9)
     evals = np.arange(budget + 1)
-    ax2.semilogy(evals, runs["gd_cost"], color="tab:blue", label="GD")
+    ax2.semilogy(evals, runs["gd_cost"], color="tab:blue", label="GD", gid="gd-cost")
     ax2.semilogy(evals[:: local_steps], runs["fedavg_cost"], "o-", color="tab:red", ms=3,
-                 label="FedAvg")  # fmt: skip
+                 label="FedAvg", gid="fedavg-cost")  # fmt: skip
     E_star = line_cost(problem.theta_star, problem.X, problem.y)
-    ax2.axhline(E_star, color="k", lw=0.8, ls="--", label="minimum $E^*$")
+    ax2.axhline(E_star, color="k", lw=0.8, ls="--", label="minimum $E^*$", gid="minimum-cost")
     ax2.set_xlabel("gradient evaluations per example")
     ax2.set_ylabel("cost $E$ on the whole set")
     ax2.legend(fontsize=6)
@@ -170,14 +176,16 @@ def draw_weight_interpolation(fig, net_a, net_b, X, y, *, activations="tanh"):
     ts = np.linspace(0.0, 1.0, 21)
     path = [cost(average_params([net_a, net_b], [1 - t, t]), X, y, activations) for t in ts]
     ax1, ax2 = fig.subplots(1, 2)
-    ax1.plot(ts, path, "o-", ms=3)
-    ax1.axhline(0.5 * np.mean(np.asarray(y) ** 2), color="k", ls="--", lw=0.8, label="predict 0")
+    ax1.plot(ts, path, "o-", ms=3, gid="segment-cost")
+    E_zero = reduce(squared_error(np.zeros(np.shape(y)), y))  # the cost of predicting 0
+    ax1.axhline(E_zero, color="k", ls="--", lw=0.8, label="predict 0", gid="zero-prediction-cost")
     ax1.set_xlabel(r"$t$ in $(1 - t)\,\theta_A + t\,\theta_B$")
     ax1.set_ylabel("cost $E$")
     ax1.legend()
-    ax2.plot(X, y, ".", color="0.6", label="data")
-    ax2.plot(X, predict(net_a, X, activations), label="A (= B)")
-    ax2.plot(X, predict(average_params([net_a, net_b]), X, activations), label="average")
+    ax2.plot(X, y, ".", color="0.6", label="data", gid="data")
+    ax2.plot(X, predict(net_a, X, activations), label="A (= B)", gid="net-a")
+    ax2.plot(X, predict(average_params([net_a, net_b]), X, activations), label="average",
+             gid="midpoint")  # fmt: skip
     ax2.set_xlabel("$x$")
     ax2.legend()
 
@@ -213,16 +221,17 @@ def draw_batch_sizes(fig, batch_size, lr, num_epochs, shuffle, *, problem, seed=
     cost = line_cost(traj, X, y)
     ax, ax2 = fig.subplots(1, 2, width_ratios=(1.1, 1))
     _contours(ax, problem)
-    ax.plot(*traj.T, "-", color="tab:orange", lw=1.0, marker="o", ms=2)
+    ax.plot(*traj.T, "-", color="tab:orange", lw=1.0, marker="o", ms=2, gid="path")
     ends = traj[:: hist.steps_per_epoch]
-    ax.plot(*ends.T, "s", color="tab:green", ms=3, linestyle="none", label="end of an epoch")
+    ax.plot(*ends.T, "s", color="tab:green", ms=3, linestyle="none", label="end of an epoch",
+            gid="epoch-ends")  # fmt: skip
     ax.legend(loc="lower left", fontsize=6)
     per = hist.steps_per_epoch
     ax.set_title(f"$B = {batch_size}$ of $N = {N}$: {per} updates per epoch", fontsize=8)
     seen = examples_seen(N, batch_size, num_epochs)
-    ax2.semilogy(seen / N, cost, color="tab:orange", lw=1.2)
+    ax2.semilogy(seen / N, cost, color="tab:orange", lw=1.2, gid="cost")
     E_star = line_cost(problem.theta_star, X, y)
-    ax2.axhline(E_star, color="k", lw=0.8, ls="--")
+    ax2.axhline(E_star, color="k", lw=0.8, ls="--", gid="minimum-cost")
     ax2.set_xlabel("epochs (examples seen / $N$)")
     ax2.set_ylabel("cost $E$ on the whole set")
     ax2.set_ylim(E_star * 0.8, max(cost[0], E_star) * 1.5)
@@ -288,14 +297,15 @@ def draw_minibatch_cloud(fig, batch_size, *, G, num_draws=400, seed=0, lim=None)
     S = minibatch_means(G, batch_size, num_draws, rng)
     pred = predicted_minibatch_covariance(G, batch_size)
     ax = fig.add_subplot()
-    ax.plot(G[:, 0], G[:, 1], ".", color="0.7", ms=4, label="one example $g_n$")
-    ax.plot(S[:, 0], S[:, 1], ".", color="tab:blue", ms=2, alpha=0.5, label="minibatch $g_B$")
+    ax.plot(G[:, 0], G[:, 1], ".", color="0.7", ms=4, label="one example $g_n$", gid="examples")
+    ax.plot(S[:, 0], S[:, 1], ".", color="tab:blue", ms=2, alpha=0.5, label="minibatch $g_B$",
+            gid="minibatch-means")  # fmt: skip
     vals, vecs = np.linalg.eigh(pred)
     t = np.linspace(0, 2 * np.pi, 100)
     ell = (vecs * (2 * np.sqrt(np.maximum(vals, 0)))) @ np.vstack([np.cos(t), np.sin(t)])
     ax.plot(g_bar[0] + ell[0], g_bar[1] + ell[1], color="tab:red", lw=1.2,
-            label="predicted $2\\sigma$")  # fmt: skip
-    ax.plot(*g_bar, "*", color="k", ms=10, label="full gradient $\\bar g$")
+            label="predicted $2\\sigma$", gid="predicted-ellipse")  # fmt: skip
+    ax.plot(*g_bar, "*", color="k", ms=10, label="full gradient $\\bar g$", gid="full-gradient")
     measured = covariance_trace(S)
     ax.set_title(
         f"$B = {batch_size}$ of {N}: tr Cov measured {measured:.3g}, "
@@ -323,13 +333,15 @@ def draw_noise_vs_batch_size(fig, *, noise):
     ax = fig.add_subplot()
     B = noise["B"]
     keep = noise["pred_without"] > 0
-    ax.loglog(B, noise["pred_with"], "-", color="tab:orange", label=r"$\mathrm{tr}\,\Sigma / B$")
+    ax.loglog(B, noise["pred_with"], "-", color="tab:orange", label=r"$\mathrm{tr}\,\Sigma / B$",
+              gid="predicted-with")  # fmt: skip
     ax.loglog(B, noise["with"], "o", color="tab:orange", ms=5, mfc="none",
-              label="measured, with replacement")  # fmt: skip
+              label="measured, with replacement", gid="measured-with")  # fmt: skip
     ax.loglog(B[keep], noise["pred_without"][keep], "-", color="tab:blue",
-              label=r"$\frac{\mathrm{tr}\,\Sigma}{B}\,\frac{N-B}{N-1}$")  # fmt: skip
+              label=r"$\frac{\mathrm{tr}\,\Sigma}{B}\,\frac{N-B}{N-1}$",
+              gid="predicted-without")  # fmt: skip
     ax.loglog(B[keep], noise["without"][keep], "s", color="tab:blue", ms=4,
-              label="measured, without replacement")  # fmt: skip
+              label="measured, without replacement", gid="measured-without")  # fmt: skip
     ax.set_xlabel("batch size $B$")
     ax.set_ylabel(r"$\mathrm{tr}\,\mathrm{Cov}[g_B]$")
     ax.legend(fontsize=7)
@@ -356,16 +368,17 @@ def draw_effective_lr(fig, batch_sizes, lr, final_mean, final_sum, E_star, *, ca
     """
     Bs = np.asarray(batch_sizes)
     ax1, ax2 = fig.subplots(1, 2)
-    ax1.plot(Bs, np.full(len(Bs), lr), "o-", label=r"mean: $\eta$")
-    ax1.plot(Bs, lr * Bs, "s-", label=r"sum: $\eta B$")
+    ax1.plot(Bs, np.full(len(Bs), lr), "o-", label=r"mean: $\eta$", gid="lr-mean")
+    ax1.plot(Bs, lr * Bs, "s-", label=r"sum: $\eta B$", gid="lr-sum")
     ax1.set_ylabel("effective learning rate")
     ax1.legend()
-    runs = ((final_mean, r"mean, $\eta$ fixed", "o"),
-            (final_sum, r"sum, $\eta$ fixed (= mean, $\eta B$)", "s"))  # fmt: skip
-    for values, label, marker in runs:
-        ax2.plot(Bs, np.minimum(np.asarray(values) - E_star, cap), marker + "-", label=label)
-    ax2.axhline(cap, color="k", lw=0.6, ls=":")
-    ax2.text(Bs[0], cap * 1.5, "diverged", fontsize=8)
+    runs = ((final_mean, r"mean, $\eta$ fixed", "o", "final-mean"),
+            (final_sum, r"sum, $\eta$ fixed (= mean, $\eta B$)", "s", "final-sum"))  # fmt: skip
+    for values, label, marker, gid in runs:
+        ax2.plot(Bs, np.minimum(np.asarray(values) - E_star, cap), marker + "-", label=label,
+                 gid=gid)  # fmt: skip
+    ax2.axhline(cap, color="k", lw=0.6, ls=":", gid="cap")
+    ax2.text(Bs[0], cap * 1.5, "diverged", fontsize=8, gid="diverged")
     ax2.set_ylabel("excess cost after 5 epochs")
     ax2.legend(fontsize=8)
     for ax in (ax1, ax2):
