@@ -585,7 +585,11 @@ def test_effective_lr_is_the_measured_step_and_excess_cost_is_capped(problem):
     np.testing.assert_allclose(drawn_sum, np.column_stack([Bs, with_sum]), rtol=1e-9)
     np.testing.assert_allclose(drawn_sum[:, 1], mean_with_eta_B, rtol=1e-9)  # the label's "="
     assert (drawn_sum[:, 1] == cap).any() and (drawn_sum[:, 1] < cap).any()
-    assert np.isinf(final_sum).any(), "a run that diverged is drawn at the cap"
+    # a run that diverged (its cost is inf) is drawn at the cap too
+    fig_inf = Figure()
+    part2.draw_effective_lr(fig_inf, Bs, lr, final_mean, [*final_sum[:-1], np.inf], E_star,
+                            cap=cap)  # fmt: skip
+    assert xy(one_gid(fig_inf, "final-sum"))[-1, 1] == cap
 
     assert xy(one_gid(fig, "cap"))[0, 1] == cap
     text = one_gid(fig, "diverged")
