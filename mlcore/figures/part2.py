@@ -43,6 +43,7 @@ def _contours(ax, problem, *, star=True):
                 gid="minimiser")  # fmt: skip
     ax.set_xlim(problem.extent[:2])
     ax.set_ylim(problem.extent[2:])
+    ax.set_aspect("equal")  # one unit of w as long as one unit of b: angles are true
     ax.set_xlabel("$w$")
     ax.set_ylabel("$b$")
 
