@@ -16,7 +16,6 @@ same command runs on a cluster (``mpiexec -n 64 -hosts node1,node2 ...`` or
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 import tempfile
@@ -27,16 +26,19 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DATA", "RUN", "guarded", "launch", "main", "shard"]
+__all__ = ["DATA", "RUN", "guarded", "launch", "main", "prepare", "shard", "training_set"]
 
 #: The training set: digits split with ``data_seed`` (:func:`mlcore.load_digits`), its
 #: first ``num_examples`` rows (None: all), optionally sorted by label (each process
 #: then holds only a few digits), cut into ``shard_sizes`` (None: even shards).
+#: ``files`` (set by :func:`prepare`): ``.npy`` files of that training set, from which
+#: each process reads only its own rows.
 DATA: dict[str, Any] = {
     "data_seed": 0,
     "num_examples": None,
     "sort_by_label": False,
     "shard_sizes": None,
+    "files": None,
 }
 
 #: One run: ``method`` is "sgd" (data-parallel SGD) or "local_sgd"; the network has
@@ -66,8 +68,10 @@ RUN: dict[str, Any] = {
 
 def training_set(data: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """The whole training set described by ``data`` (``X (N, 64)``, labels ``(N,)``)."""
+    from . import load_digits
+
     d = {**DATA, **data}
-    X, y = _digits(d["data_seed"])
+    X, _, y, _ = load_digits(np.random.default_rng(d["data_seed"]))
     if d["num_examples"] is not None:
         X, y = X[: d["num_examples"]], y[: d["num_examples"]]
     if d["sort_by_label"]:
@@ -76,12 +80,29 @@ def training_set(data: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-@functools.cache
-def _digits(seed: int) -> tuple[np.ndarray, np.ndarray]:
-    from . import load_digits
+def prepare(data: dict[str, Any], directory: str | Path) -> dict[str, Any]:
+    """Write the training set of ``data`` to ``.npy`` files; return ``data`` naming them.
 
-    X, _, y, _ = load_digits(np.random.default_rng(seed))
-    return X, y
+    Parameters
+    ----------
+    data : dict
+        Keys of ``DATA``.
+    directory : path
+        Where to write ``X.npy`` and ``y.npy`` (a folder every process can read).
+
+    Returns
+    -------
+    dict
+        ``data`` with ``"files"`` set: the processes then read only their rows
+        (memory-mapped), instead of each loading the whole data set.
+    """
+    X, y = training_set(data)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    files = [str(directory / "X.npy"), str(directory / "y.npy")]
+    np.save(files[0], X)
+    np.save(files[1], y)
+    return {**data, "files": files}
 
 
 def shard(data: dict[str, Any], rank: int, num_procs: int) -> tuple[np.ndarray, np.ndarray]:
@@ -91,7 +112,8 @@ def shard(data: dict[str, Any], rank: int, num_procs: int) -> tuple[np.ndarray, 
     ----------
     data : dict
         As ``DATA``; ``shard_sizes`` (length ``num_procs``) overrides the even split of
-        :func:`mlcore.distributed.shard_sizes`.
+        :func:`mlcore.distributed.shard_sizes`.  With ``files`` only this process's
+        rows are read from disk.
     rank, num_procs : int
         This process and :math:`P`.
 
@@ -102,7 +124,10 @@ def shard(data: dict[str, Any], rank: int, num_procs: int) -> tuple[np.ndarray, 
     """
     from .distributed import shard_sizes
 
-    X, y = training_set(data)
+    if data.get("files"):
+        X, y = (np.load(f, mmap_mode="r") for f in data["files"])  # nothing read yet
+    else:
+        X, y = training_set(data)
     sizes = data.get("shard_sizes")
     if sizes is None:
         sizes = shard_sizes(len(X), num_procs)
@@ -112,7 +137,8 @@ def shard(data: dict[str, Any], rank: int, num_procs: int) -> tuple[np.ndarray, 
             f"and sum to N = {len(X)}"
         )
     first = int(np.sum(sizes[:rank]))
-    return X[first : first + sizes[rank]], y[first : first + sizes[rank]]
+    rows = slice(first, first + int(sizes[rank]))
+    return np.array(X[rows]), np.array(y[rows])  # reads this shard's rows only
 
 
 def _train_one(comm: Any, X: np.ndarray, y: np.ndarray, run: dict[str, Any]) -> dict[str, Any]:
@@ -258,18 +284,34 @@ def launch(
     Returns
     -------
     list of dict
-        Per run: the run's settings, ``num_procs``, ``shard_sizes``, final ``params``
-        (flat ndarray), ``rank_spread`` (largest difference of the final parameters
-        between processes), ``loss``/``steps``/``rounds`` (ndarrays, see
+        Per run: the run's settings (with its ``data``), ``num_procs``,
+        ``shard_sizes``, final ``params`` (flat ndarray), ``rank_spread`` (largest
+        difference of the final parameters between processes),
+        ``loss``/``steps``/``rounds`` (ndarrays, see
         :class:`mlcore.distributed.DistributedHistory`), ``num_steps``, ``num_rounds``,
         ``message_bytes``, per process ``bytes_sent``, ``train_seconds``,
         ``comm_seconds``, and ``repeat_seconds`` (slowest process, per repeat).
+
+    Notes
+    -----
+    The parent process writes each training set once (:func:`prepare`); the
+    processes read only their own rows of it.
     """
     from .mpirun import run
 
     with tempfile.TemporaryDirectory(prefix="mlcore-mpi-") as tmp:
+        prepared: dict[str, dict[str, Any]] = {}  # one pair of files per training set
+
+        def on_disk(d: dict[str, Any]) -> dict[str, Any]:
+            key = json.dumps({k: v for k, v in d.items() if k != "shard_sizes"}, sort_keys=True)
+            if key not in prepared:
+                prepared[key] = prepare(d, Path(tmp) / f"data{len(prepared)}")
+            return {**prepared[key], "shard_sizes": d.get("shard_sizes")}
+
+        base = {**DATA, **(data or {})}
+        runs = [{**r, "data": on_disk({**base, **r.get("data", {})})} for r in runs]
         spec, out = Path(tmp) / "runs.json", Path(tmp) / "results.json"
-        spec.write_text(json.dumps({"data": data or {}, "runs": list(runs)}))
+        spec.write_text(json.dumps({"runs": runs}))
         run(num_procs, ["-m", "mlcore.digits_mpi", str(spec), str(out)], timeout=timeout)
         results = json.loads(out.read_text())
     for r in results:
