@@ -135,7 +135,9 @@ def run(
 
 
 def _show(cmd: Sequence[str]) -> str:
-    return " ".join([Path(cmd[0]).name, *cmd[1:3], Path(cmd[3]).name, *cmd[4:]])
+    """The command on one line: program names without folders, code cut to its first line."""
+    args = [a if "\n" not in a else repr(a.splitlines()[0] + " ...") for a in cmd[4:]]
+    return " ".join([Path(cmd[0]).name, *cmd[1:3], Path(cmd[3]).name, *args])
 
 
 def _tail(text: str, limit: int = 4000) -> str:
