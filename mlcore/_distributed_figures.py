@@ -185,14 +185,15 @@ def plot_cost_model(
         communication part dashed.
     crossovers : mapping, optional
         Label to the crossover :math:`P` (:func:`mlcore.comm_model.crossover`), marked
-        with a dot on that label's total.
+        with a dot on that label's total if it is one of ``num_procs``.
     title : str, optional
         Axis title.
 
     Returns
     -------
     matplotlib.figure.Figure
-        For label ``i``: line ``2i`` is the total, line ``2i + 1`` the communication.
+        For label ``i``: line ``3i`` is the total, line ``3i + 1`` the communication
+        (:math:`P \ge 2`), line ``3i + 2`` the crossover dot (empty if none is drawn).
     """
     import matplotlib.pyplot as plt
 
@@ -203,11 +204,11 @@ def plot_cost_model(
         compute, comm = np.asarray(compute, dtype=float), np.asarray(comm, dtype=float)
         c = colors[i % len(colors)]
         ax.plot(P, 1e3 * (compute + comm), "-", color=c, lw=1.8, label=label)
-        ax.plot(P, 1e3 * comm, "--", color=c, lw=1)
+        talks = comm > 0  # one process sends nothing (and log axes have no 0)
+        ax.plot(P[talks], 1e3 * comm[talks], "--", color=c, lw=1)
         star = (crossovers or {}).get(label)
-        if star is not None and P[0] <= star <= P[-1]:
-            j = int(np.argmin(np.abs(P - star)))
-            ax.plot([P[j]], [1e3 * (compute[j] + comm[j])], "o", color=c, ms=6)
+        at = np.flatnonzero(P == star) if star is not None else np.array([], dtype=int)
+        ax.plot(P[at[:1]], 1e3 * (compute + comm)[at[:1]], "o", color=c, ms=6)
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("processes $P$")
@@ -258,9 +259,10 @@ def draw_local_sgd(
     ax.set_xlim(0.8, 1.2 * float(np.max(ref["rounds"])))
     ax.set_xlabel("communication rounds")
     ax.set_ylabel("training-set cost")
+    d = float(run["distance"])
     ax.set_title(
         f"P = {num_procs}, shards {shards}: {int(np.max(run['rounds']))} rounds, "
-        f"distance to one process {float(run['distance']):.1e}",
+        f"distance to one process {'< 1e-12' if d < 1e-12 else f'{d:.1e}'}",
         fontsize=9,
     )
     ax.legend(fontsize=8, loc="upper right")

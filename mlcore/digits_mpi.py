@@ -154,7 +154,7 @@ def _train_one(comm: Any, X: np.ndarray, y: np.ndarray, run: dict[str, Any]) -> 
         activations=r["activations"], loss=r["loss"], last_batch=r["last_batch"],
         allreduce=r["allreduce"], comm=comm,
     )  # fmt: skip
-    seconds = []
+    seconds, comm_seconds = [], []
     for _ in range(r["repeats"]):
         rng = np.random.default_rng(r["order_seed"])
         comm.Barrier()  # start the clocks together
@@ -169,7 +169,9 @@ def _train_one(comm: Any, X: np.ndarray, y: np.ndarray, run: dict[str, Any]) -> 
             )  # fmt: skip
         else:
             raise ValueError(f"method must be 'sgd' or 'local_sgd'; got {r['method']!r}")
-        seconds.append(max(comm.allgather(hist.train_seconds)))  # the slowest process
+        times = comm.allgather((hist.train_seconds, hist.comm_seconds))
+        seconds.append(max(t for t, _ in times))  # a step ends when the slowest process is done
+        comm_seconds.append(sum(c for _, c in times) / len(times))
     flat = np.concatenate([a.ravel() for layer in theta for a in (layer["W"], layer["b"])])
     spread = comm.allreduce(float(np.abs(flat - comm.bcast(flat, root=0)).max()), op=_max())
     per_rank = comm.gather((hist.bytes_sent, hist.train_seconds, hist.comm_seconds), root=0)
@@ -192,6 +194,7 @@ def _train_one(comm: Any, X: np.ndarray, y: np.ndarray, run: dict[str, Any]) -> 
         "train_seconds": list(train_s),
         "comm_seconds": list(comm_s),
         "repeat_seconds": seconds,
+        "repeat_comm_seconds": comm_seconds,
     }
 
 
@@ -290,7 +293,9 @@ def launch(
         ``loss``/``steps``/``rounds`` (ndarrays, see
         :class:`mlcore.distributed.DistributedHistory`), ``num_steps``, ``num_rounds``,
         ``message_bytes``, per process ``bytes_sent``, ``train_seconds``,
-        ``comm_seconds``, and ``repeat_seconds`` (slowest process, per repeat).
+        ``comm_seconds``, and per repeat ``repeat_seconds`` (training time of the
+        slowest process) and ``repeat_comm_seconds`` (all-reduce time, mean over the
+        processes).
 
     Notes
     -----
