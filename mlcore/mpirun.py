@@ -13,6 +13,9 @@ failing process's own message:
 * a process hangs (a deadlock): after ``timeout`` seconds the whole process group is
   killed.
 
+With more processes than cores (allowed: they take turns), waiting processes are asked
+to sleep rather than spin (``SHARED_CORES``).
+
 On a cluster the same program is started by the cluster's launcher instead, e.g.
 ``mpiexec -n 64 -hosts node1,node2 python -m mlcore.digits_mpi ...`` or
 ``srun -n 64 python -m mlcore.digits_mpi ...``.
@@ -28,11 +31,16 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["MPIRunError", "find_mpiexec", "run"]
+__all__ = ["ONE_THREAD", "SHARED_CORES", "MPIRunError", "find_mpiexec", "run"]
 
 #: Environment of every launched process: one BLAS thread per MPI process, so that
 #: P processes use P cores and timings are not distorted by thread oversubscription.
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+#: Added when there are more processes than cores: a process waiting in an MPICH
+#: collective then sleeps briefly instead of spinning, so that the processes it waits
+#: for get the cores.  (With one core per process, spinning answers fastest.)
+SHARED_CORES = {"MPIR_CVAR_ENABLE_HEAVY_YIELD": "1"}
 
 
 class MPIRunError(RuntimeError):
@@ -84,7 +92,8 @@ def run(
     timeout : float
         Seconds before every process of the launch is killed.
     env : mapping, optional
-        Extra environment variables (on top of the current ones and ``ONE_THREAD``).
+        Extra environment variables, on top of the current ones, ``ONE_THREAD`` and,
+        if ``num_procs`` exceeds the machine's cores, ``SHARED_CORES``.
     cwd : path, optional
         Working directory.
 
@@ -104,7 +113,8 @@ def run(
     if not timeout > 0:
         raise ValueError(f"timeout must be > 0 seconds; got {timeout!r}")
     cmd = [find_mpiexec(), "-n", str(num_procs), sys.executable, *map(str, args)]
-    full_env = {**os.environ, **ONE_THREAD, **(env or {})}
+    shared = SHARED_CORES if num_procs > (os.cpu_count() or 1) else {}
+    full_env = {**os.environ, **ONE_THREAD, **shared, **(env or {})}
     proc = subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,
