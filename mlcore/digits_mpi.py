@@ -28,7 +28,7 @@ import numpy as np
 
 __all__ = ["DATA", "RUN", "guarded", "launch", "main", "prepare", "shard", "training_set"]
 
-#: The training set: digits split with ``data_seed`` (:func:`mlcore.load_digits`), its
+#: The training set: digits split with ``data_seed`` (``mlcore.load_digits``), its
 #: first ``num_examples`` rows (None: all), optionally sorted by label (each process
 #: then holds only a few digits), cut into ``shard_sizes`` (None: even shards).
 #: ``files`` (set by :func:`prepare`): ``.npy`` files of that training set, from which

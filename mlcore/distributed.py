@@ -6,7 +6,7 @@ rank order, :math:`N = \sum_p n_p`.  A process only ever sees its own rows.
 
 The global batches
 ------------------
-Both trainers cut exactly the batches of :func:`mlcore.train` with
+Both trainers cut exactly the batches of ``mlcore.train`` with
 ``shuffle="every_epoch"``.  Every process draws the epoch's order
 ``rng.permutation(N)`` from a generator in the same state (same seed, so no
 communication), the global batch :math:`B_t` is a slice of that order, and process
@@ -29,7 +29,7 @@ Data-parallel SGD (average the gradients), :func:`data_parallel_sgd`
     process takes its local mean, the means are averaged) steps with
     :math:`\frac1P \sum_p G_{tp} / c_{tp}`, which gives example :math:`n \in S_p` the weight
     :math:`c_t / (P\, c_{tp})` instead of 1: the last-batch error of
-    :func:`mlcore.train` with ``last_batch="mean"``, at every step.
+    ``mlcore.train`` with ``last_batch="mean"``, at every step.
 
 Local SGD / federated averaging (average the weights), :func:`local_sgd`
     Each process steps on its own rows only, for :math:`k` steps,
@@ -47,8 +47,12 @@ Local SGD / federated averaging (average the weights), :func:`local_sgd`
     exactly one step of data-parallel SGD, because the update is linear in the
     gradient and every process starts from the same :math:`\theta`.
 
-Both trainers accept any :mod:`mpi4py` communicator and import :mod:`mpi4py` only
-when they run, so ``import mlcore`` needs no MPI.  The all-reduce is MPI's own
+Both trainers accept any ``mpi4py`` communicator and import ``mpi4py`` only
+when they run, so ``import mlcore`` needs no MPI.  They check their arguments on every
+process and exchange the verdicts before training, so bad input fails on all processes
+alike; an exception that strikes one process later (say, a diverging local step) would
+leave the others waiting, so run them under :func:`mlcore.digits_mpi.guarded` (or
+``python -m mpi4py``), which stops every process.  The all-reduce is MPI's own
 (``allreduce="mpi"``) or :func:`ring_allreduce` (``allreduce="ring"``), which counts
 the bytes it sends.
 """
@@ -259,7 +263,7 @@ def allreduce_gradient(
     comm : mpi4py.MPI.Comm
         The processes.
     activations, loss
-        As in :func:`mlcore.gradient`.
+        As in ``mlcore.gradient``.
     divide_by : {"examples", "processes"}, default "examples"
         ``"processes"``: every process sends its *mean* :math:`G_p / c_p` (0 if
         :math:`c_p = 0`) and the sum is divided by :math:`P`: the wrong average.
@@ -398,7 +402,7 @@ def data_parallel_sgd(
     X : ndarray, shape (n_p, n_0)
         This process's shard of the inputs, at least one row.
     Y : ndarray, shape (n_p,) or (n_p, n_L)
-        Its targets (see :func:`mlcore.gradient`).
+        Its targets (see ``mlcore.gradient``).
     lr : float
         :math:`\eta > 0`.
     num_epochs : int
@@ -408,7 +412,7 @@ def data_parallel_sgd(
     rng : numpy.random.Generator
         Draws every epoch's order; in the same state on every process (checked).
     activations, loss
-        As in :func:`mlcore.gradient`.
+        As in ``mlcore.gradient``.
     last_batch : {"mean", "drop"}, default "mean"
         A last partial batch steps with its own mean gradient, or is skipped.
     divide_by : {"examples", "processes"}, default "examples"
@@ -502,7 +506,7 @@ def local_sgd(
     rng : numpy.random.Generator
         In the same state on every process (checked).
     activations, loss
-        As in :func:`mlcore.gradient`.
+        As in ``mlcore.gradient``.
     last_batch : {"mean", "drop"}, default "mean"
         As in :func:`data_parallel_sgd`.
     allreduce : {"mpi", "ring"}, default "mpi"
@@ -581,8 +585,9 @@ class _Run:
 def _setup(comm, params, X, Y, rng, activations, loss, lr, num_epochs, batch_size) -> _Run:
     """Check the arguments on every process, then agree: all raise alike or none does."""
     P = comm.Get_size()
-    error, n_p, local_sum, X, Y = None, 0, 0.0, np.asarray(X), np.asarray(Y)
+    error, n_p, local_sum = None, 0, 0.0
     try:
+        X, Y = np.asarray(X), np.asarray(Y)
         _real(lr, "lr")
         _int(num_epochs, "num_epochs")
         _int(batch_size, "batch_size")
