@@ -57,7 +57,7 @@ RUN: dict[str, Any] = {
     "lr": 0.1,
     "num_epochs": 5,
     "batch_size": 32,
-    "last_batch": "mean",
+    "last_batch": "keep",
     "divide_by": "examples",
     "local_steps": 1,
     "eval_every": 1,

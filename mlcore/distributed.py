@@ -29,7 +29,7 @@ Data-parallel SGD (average the gradients), :func:`data_parallel_sgd`
     process takes its local mean, the means are averaged) steps with
     :math:`\frac1P \sum_p G_{tp} / c_{tp}`, which gives example :math:`n \in S_p` the weight
     :math:`c_t / (P\, c_{tp})` instead of 1: the last-batch error of
-    ``mlcore.train`` with ``last_batch="mean"``, at every step.
+    ``mlcore.train`` with ``last_batch="keep"``, at every step.
 
 Local SGD / federated averaging (average the weights), :func:`local_sgd`
     Each process steps on its own rows only, for :math:`k` steps,
@@ -60,7 +60,6 @@ the bytes it sends.
 from __future__ import annotations
 
 import hashlib
-import numbers
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -68,7 +67,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import cost, gradient
+from . import _checks
+from ._types import Activations, LastBatch, LossName, Params
+from .mlp import cost, gradient
+from .params import _copy, _flatten, _unflatten
+from .training import batch_schedule
 
 __all__ = [
     "DistributedHistory",
@@ -82,9 +85,8 @@ __all__ = [
     "shard_sizes",
 ]
 
-Params = list[dict[str, NDArray[np.floating]]]
 
-LAST_BATCH = ("mean", "drop")
+LAST_BATCH = ("keep", "drop")
 DIVIDE_BY = ("examples", "processes")
 ALLREDUCE = ("mpi", "ring")
 
@@ -115,8 +117,8 @@ def shard_sizes(num_examples: int, num_procs: int) -> NDArray[np.intp]:
     ValueError
         If :math:`P > N` (some process would hold no example).
     """
-    N = _int(num_examples, "num_examples")
-    P = _int(num_procs, "num_procs")
+    N = _checks.positive_int(num_examples, "num_examples")
+    P = _checks.positive_int(num_procs, "num_procs")
     if P > N:
         raise ValueError(
             f"cannot split N = {N} training examples over P = {P} processes: every process "
@@ -146,7 +148,7 @@ def batch_counts(
     """
     order = np.asarray(order)
     sizes = np.asarray(sizes)
-    b = _int(batch_size, "batch_size")
+    b = _checks.positive_int(batch_size, "batch_size")
     owner = np.repeat(np.arange(len(sizes)), sizes)[order]  # process holding each row
     return np.array(
         [np.bincount(owner[s : s + b], minlength=len(sizes)) for s in range(0, len(order), b)]
@@ -239,8 +241,8 @@ def allreduce_gradient(
     Y_part: NDArray[Any],
     *,
     comm: Any,
-    activations: str | list[str] = "tanh",
-    loss: str = "squared_error",
+    activations: Activations = "tanh",
+    loss: LossName = "squared_error",
     divide_by: str = "examples",
     allreduce: str = "mpi",
     traffic: Traffic | None = None,
@@ -280,7 +282,7 @@ def allreduce_gradient(
         :math:`\sum_p c_p`, the size of the global batch.
     """
     c_p = X_part.shape[0]
-    buf = np.zeros(_size(params) + 1)  # [G_p (flattened), c_p]
+    buf = np.zeros(_flatten(params).size + 1)  # [G_p (flattened), c_p]
     if c_p > 0:
         G_p = gradient(params, X_part, Y_part, activations, loss, reduction="sum")
         buf[:-1] = _flatten(G_p) / (c_p if divide_by == "processes" else 1)
@@ -319,7 +321,7 @@ def allreduce_weights(
     list of dict
         The average, identical on every process.
     """
-    buf = weight * _flatten(params)
+    buf = weight * _flatten(params).astype(np.float64)
     _allreduce(comm, buf, allreduce, traffic or Traffic())
     return _unflatten(buf, params)
 
@@ -380,9 +382,9 @@ def data_parallel_sgd(
     num_epochs: int,
     batch_size: int,
     rng: np.random.Generator,
-    activations: str | list[str] = "tanh",
-    loss: str = "squared_error",
-    last_batch: str = "mean",
+    activations: Activations = "tanh",
+    loss: LossName = "squared_error",
+    last_batch: LastBatch = "keep",
     divide_by: str = "examples",
     allreduce: str = "mpi",
     comm: Any = None,
@@ -413,7 +415,7 @@ def data_parallel_sgd(
         Draws every epoch's order; in the same state on every process (checked).
     activations, loss
         As in ``mlcore.gradient``.
-    last_batch : {"mean", "drop"}, default "mean"
+    last_batch : {"keep", "drop"}, default "keep"
         A last partial batch steps with its own mean gradient, or is skipped.
     divide_by : {"examples", "processes"}, default "examples"
         Divide the summed gradients by the number of examples of the global batch, or
@@ -439,16 +441,18 @@ def data_parallel_sgd(
         on any process.
     """
     comm = _comm(comm)
-    _choice(last_batch, LAST_BATCH, "last_batch")
-    _choice(divide_by, DIVIDE_BY, "divide_by")
-    _choice(allreduce, ALLREDUCE, "allreduce")
+    _checks.choice(last_batch, LAST_BATCH, "last_batch")
+    _checks.choice(divide_by, DIVIDE_BY, "divide_by")
+    _checks.choice(allreduce, ALLREDUCE, "allreduce")
     run = _setup(comm, params, X, Y, rng, activations, loss, lr, num_epochs, batch_size)
     X, Y, N, first, n_p = run.X, run.Y, run.N, run.first, run.n_p
     theta = _copy(params)
     traffic, log = Traffic(), _Log(run, activations, loss)
     for _ in range(num_epochs):
         order = rng.permutation(N)  # the same on every process: same generator state
-        for b_start, b_stop in _batches(N, batch_size, last_batch):
+        for b_start, b_stop in [
+            (b.start, b.stop) for b in batch_schedule(N, batch_size, last_batch)
+        ]:
             mine = _my_rows(order[b_start:b_stop], first, n_p)
             g, _ = allreduce_gradient(
                 theta, X[mine], Y[mine], comm=comm, activations=activations, loss=loss,
@@ -459,7 +463,7 @@ def data_parallel_sgd(
                 for th, gr in zip(theta, g, strict=True)
             ]
         log.record(theta, steps=traffic.calls, rounds=traffic.calls)
-    return theta, log.history(traffic, message_bytes=8 * (_size(params) + 1))
+    return theta, log.history(traffic, message_bytes=8 * (_flatten(params).size + 1))
 
 
 def local_sgd(
@@ -472,9 +476,9 @@ def local_sgd(
     num_epochs: int,
     batch_size: int,
     rng: np.random.Generator,
-    activations: str | list[str] = "tanh",
-    loss: str = "squared_error",
-    last_batch: str = "mean",
+    activations: Activations = "tanh",
+    loss: LossName = "squared_error",
+    last_batch: LastBatch = "keep",
     allreduce: str = "mpi",
     eval_every: int = 1,
     comm: Any = None,
@@ -507,7 +511,7 @@ def local_sgd(
         In the same state on every process (checked).
     activations, loss
         As in ``mlcore.gradient``.
-    last_batch : {"mean", "drop"}, default "mean"
+    last_batch : {"keep", "drop"}, default "keep"
         As in :func:`data_parallel_sgd`.
     allreduce : {"mpi", "ring"}, default "mpi"
         MPI's all-reduce or :func:`ring_allreduce`.
@@ -529,13 +533,13 @@ def local_sgd(
         As :func:`data_parallel_sgd`.
     """
     comm = _comm(comm)
-    k = _int(local_steps, "local_steps")
-    every = _int(eval_every, "eval_every")
-    _choice(last_batch, LAST_BATCH, "last_batch")
-    _choice(allreduce, ALLREDUCE, "allreduce")
+    k = _checks.positive_int(local_steps, "local_steps")
+    every = _checks.positive_int(eval_every, "eval_every")
+    _checks.choice(last_batch, LAST_BATCH, "last_batch")
+    _checks.choice(allreduce, ALLREDUCE, "allreduce")
     run = _setup(comm, params, X, Y, rng, activations, loss, lr, num_epochs, batch_size)
     X, Y, N, first, n_p = run.X, run.Y, run.N, run.first, run.n_p
-    batches = _batches(N, batch_size, last_batch)
+    batches = [(b.start, b.stop) for b in batch_schedule(N, batch_size, last_batch)]
     total = num_epochs * len(batches)
     theta = _copy(params)
     traffic, log = Traffic(), _Log(run, activations, loss)
@@ -558,7 +562,7 @@ def local_sgd(
                 )
                 if traffic.calls % every == 0 or t == total:
                     log.record(theta, steps=t, rounds=traffic.calls)
-    return theta, log.history(traffic, message_bytes=8 * _size(params))
+    return theta, log.history(traffic, message_bytes=8 * _flatten(params).size)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -582,15 +586,18 @@ class _Run:
         return int(self.sizes[self.comm.Get_rank()])
 
 
-def _setup(comm, params, X, Y, rng, activations, loss, lr, num_epochs, batch_size) -> _Run:
+def _setup(
+    comm: Any, params: Params, X: Any, Y: Any, rng: Any, activations: Activations,
+    loss: LossName, lr: Any, num_epochs: Any, batch_size: Any,
+) -> _Run:  # fmt: skip
     """Check the arguments on every process, then agree: all raise alike or none does."""
     P = comm.Get_size()
     error, n_p, local_sum = None, 0, 0.0
     try:
         X, Y = np.asarray(X), np.asarray(Y)
-        _real(lr, "lr")
-        _int(num_epochs, "num_epochs")
-        _int(batch_size, "batch_size")
+        _checks.real(lr, "lr", positive=True)
+        _checks.positive_int(num_epochs, "num_epochs")
+        _checks.positive_int(batch_size, "batch_size")
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
         n_p = len(X) if X.ndim > 0 else 0
@@ -629,7 +636,7 @@ def _setup(comm, params, X, Y, rng, activations, loss, lr, num_epochs, batch_siz
 class _Log:
     """Training-set cost at chosen points; timings of the training loop without it."""
 
-    def __init__(self, run: _Run, activations, loss):
+    def __init__(self, run: _Run, activations: Activations, loss: LossName) -> None:
         self.run, self.activations, self.loss = run, activations, loss
         self.records = [(run.start_loss, 0, 0)]
         self.started = time.perf_counter()
@@ -665,22 +672,14 @@ def _sum_over(comm: Any, value: float) -> float:
     return float(buf[0])
 
 
-def _mpi():
+def _mpi() -> Any:
     from mpi4py import MPI  # lazy: mlcore works without MPI
 
     return MPI
 
 
-def _comm(comm):
+def _comm(comm: Any) -> Any:
     return _mpi().COMM_WORLD if comm is None else comm
-
-
-def _batches(N: int, b: int, last_batch: str) -> list[tuple[int, int]]:
-    """Row slices of the epoch's order: full batches, then the rest (unless dropped)."""
-    batches = [(s, s + b) for s in range(0, N - b + 1, b)]
-    if N % b and last_batch == "mean":
-        batches.append((N - N % b, N))
-    return batches
 
 
 def _my_rows(batch: NDArray[np.intp], first: int, n_p: int) -> NDArray[np.intp]:
@@ -688,54 +687,8 @@ def _my_rows(batch: NDArray[np.intp], first: int, n_p: int) -> NDArray[np.intp]:
     return batch[(batch >= first) & (batch < first + n_p)] - first
 
 
-def _size(params: Params) -> int:
-    return sum(layer["W"].size + layer["b"].size for layer in params)
-
-
-def _flatten(params: Params) -> NDArray[np.float64]:
-    return np.concatenate([layer[key].ravel() for layer in params for key in ("W", "b")])
-
-
-def _unflatten(theta: NDArray[np.float64], like: Params) -> Params:
-    out, k = [], 0
-    for layer in like:
-        W, b = layer["W"], layer["b"]
-        out.append(
-            {
-                "W": theta[k : k + W.size].reshape(W.shape).astype(W.dtype),
-                "b": theta[k + W.size : k + W.size + b.size].astype(b.dtype),
-            }
-        )
-        k += W.size + b.size
-    return out
-
-
-def _copy(params: Params) -> Params:
-    return [{"W": np.array(layer["W"]), "b": np.array(layer["b"])} for layer in params]
-
-
 def _fingerprint(params: Params) -> str:
     try:
         return hashlib.sha1(_flatten(params).tobytes()).hexdigest()
     except (TypeError, KeyError, ValueError, AttributeError):
         return "invalid"
-
-
-def _int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int; got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1; got {value}")
-    return int(value)
-
-
-def _real(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-        raise ValueError(f"{name} must be a positive number; got {value!r}")
-    return float(value)
-
-
-def _choice(value: Any, options: tuple[str, ...], name: str) -> str:
-    if value not in options:
-        raise ValueError(f"{name} must be one of {list(options)}; got {value!r}")
-    return value

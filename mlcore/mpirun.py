@@ -79,7 +79,7 @@ def run(
     timeout: float,
     env: Mapping[str, str] | None = None,
     cwd: str | Path | None = None,
-) -> subprocess.CompletedProcess:
+) -> subprocess.CompletedProcess[str]:
     """Run ``mpiexec -n num_procs python *args`` and wait at most ``timeout`` seconds.
 
     Parameters

@@ -2,7 +2,7 @@
 
 nbval 0.11 compares the text of a cell's outputs only: it leaves out ``image/png``, and
 the rules of ``tests/nbval_sanitize.cfg`` blank the base64 PNG frames embedded in the
-``text/html`` outputs of the explorables (``mlcore.interactive``).  This plugin makes
+``text/html`` outputs of the explorables (``mlcore.figures.interactive``).  This plugin makes
 figures part of the regression test.
 
 **Hook.**  ``nbval.plugin.IPyNbCell.runtest`` executes a cell in the notebook's kernel and

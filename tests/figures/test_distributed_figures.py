@@ -10,8 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from mlcore import _distributed_figures as dfig  # noqa: E402
 from mlcore import comm_model, digits_mpi  # noqa: E402
+from mlcore.figures import distributed as dfig  # noqa: E402
 
 RUN = {"sizes": [64, 8, 10], "lr": 0.2, "num_epochs": 2, "batch_size": 16}
 
