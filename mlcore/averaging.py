@@ -2,18 +2,20 @@ r"""Weight averaging: train copies on subsets, then average their parameters.
 
 This is the "average the weights at the end" alternative to gradient
 averaging, and, repeated for several rounds, federated averaging (FedAvg).
-From the same start :math:`\theta_0`, copy :math:`k` trains on its subset
-:math:`S_k` (:math:`n_k` examples, down to one each) for ``local_steps``
-full-batch gradient-descent steps on its own cost :math:`E_{S_k}`; then
+From the same start :math:`\theta_0`, copy :math:`j` trains on its subset
+:math:`\mathcal S_j` (:math:`N_j` examples, down to one each) for ``local_steps``
+:math:`k` full-batch gradient-descent steps on its own cost :math:`E_{\mathcal S_j}`; then
 
 .. math::
 
-    \bar\theta = \sum_k w_k\, \theta_k, \qquad
-    w_k = \frac{n_k}{N} \ (\text{size}) \quad\text{or}\quad w_k = \frac1K \ (\text{uniform}).
+    \bar\theta = \sum_j \pi_j\, \theta_j, \qquad
+    \pi_j = \frac{N_j}{N} \ (\text{size}) \quad\text{or}\quad \pi_j = \frac1J \ (\text{uniform}),
+
+for :math:`J` subsets.
 
 With **one** local step and reduction ``"mean"``, size weights give exactly
 one gradient-descent step with the averaged gradient,
-:math:`\bar\theta = \theta_0 - \eta \sum_k \frac{n_k}{N} \nabla E_{S_k}(\theta_0)
+:math:`\bar\theta = \theta_0 - \eta \sum_j \frac{N_j}{N} \nabla E_{\mathcal S_j}(\theta_0)
 = \theta_0 - \eta \nabla E(\theta_0)`; with more local steps the copies drift
 apart and the two procedures differ (the comparison the book makes).
 """
@@ -45,7 +47,7 @@ WEIGHTINGS = ("size", "uniform")
 
 
 def average_params(params_list: Sequence[Params], weights: ArrayLike | None = None) -> Params:
-    r"""Weighted average of several parameter sets, :math:`\bar\theta = \sum_k w_k \theta_k`.
+    r"""Weighted average of several parameter sets, :math:`\bar\theta = \sum_j \pi_j \theta_j`.
 
     Parameters
     ----------
@@ -159,7 +161,7 @@ def federated_averaging(
 
     Each round starts every copy from the current average :math:`\bar\theta`,
     makes ``local_steps`` gradient-descent steps on its subset's cost, and
-    averages the results with weights :math:`w_k` (module docstring).
+    averages the results with weights :math:`\pi_j` (module docstring).
 
     Parameters
     ----------
@@ -174,7 +176,7 @@ def federated_averaging(
     loss : {"squared_error", "softmax_cross_entropy"}, default "squared_error"
         Per-example loss.
     reduction : {"sum", "mean"}, default "mean"
-        Reduction of each subset's cost :math:`E_{S_k}`.
+        Reduction of each subset's cost :math:`E_{\mathcal S_j}`.
     lr : float
         Local learning rate :math:`\eta > 0`.
     local_steps : int, default 1
@@ -187,7 +189,7 @@ def federated_averaging(
     rounds : int, default 1
         Number of train-then-average rounds (``> 1`` is federated averaging).
     weighting : {"size", "uniform"}, default "size"
-        :math:`w_k = n_k/N` or :math:`1/K`.
+        :math:`\pi_j = N_j/N` or :math:`1/J`.
     rng : numpy.random.Generator, optional
         Used only to shuffle before splitting with ``num_subsets``.
 
