@@ -70,7 +70,10 @@ def test_pages_load_nothing_from_other_sites(built_book):
 
 def test_offline_assets_are_served_with_their_licences(built_book):
     for path in (
-        "mathjax/tex-svg-full.js",
+        "mathjax/tex-chtml.js",
+        "mathjax/output/chtml/fonts/woff-v2/MathJax_Main-Regular.woff",
+        "mathjax/input/tex/extensions/cancel.js",
+        "mathjax/a11y/explorer.js",
         "mathjax/LICENSE",
         "widgets/require.js",
         "widgets/embed-amd.js",
@@ -78,7 +81,71 @@ def test_offline_assets_are_served_with_their_licences(built_book):
     ):
         assert (built_book / path).is_file(), path
     intro = (built_book / "book" / "intro.html").read_text()
-    assert "mathjax/tex-svg-full.js" in intro
+    assert "mathjax/tex-chtml.js" in intro
+
+
+def test_no_page_loads_the_font_awesome_script(built_book):
+    """Icons are drawn by the theme's CSS web fonts; its 1.5 MB SVG script is not loaded."""
+    offenders = [
+        str(page.relative_to(built_book))
+        for page in html_pages(built_book)
+        if any("fontawesome.js" in url for url in parse(page).loaded)
+    ]
+    assert not offenders
+
+
+def test_widget_scripts_only_where_a_widget_view_is_shown(built_book):
+    """The 4.3 MB ipywidgets renderer and the stored state come only with a widget view."""
+    for page in html_pages(built_book):
+        text = page.read_text()
+        shows_view = '<script type="application/vnd.jupyter.widget-view+json">' in text
+        loads = [u for u in parse(page).loaded if "widgets/" in u]
+        has_state = "application/vnd.jupyter.widget-state+json" in text
+        rel = page.relative_to(built_book)
+        if shows_view:
+            assert loads and has_state, f"{rel} shows a widget view without its renderer"
+        else:
+            assert not loads and not has_state, f"{rel}: widget scripts without a view: {loads}"
+
+
+def test_download_menu_has_no_print_dialog_entry(built_book):
+    """The download menu offers the source files; ".pdf" (window.print) is removed."""
+    for page in html_pages(built_book):
+        text = page.read_text()
+        assert "window.print()" not in text, page.relative_to(built_book)
+
+
+def test_widget_filter_keeps_scripts_for_a_page_with_a_view():
+    """The build-time filter (book/_ext/offline_book.py) drops only unused widget scripts."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    from sphinx.builders.html._assets import _JavaScript
+
+    spec = importlib.util.spec_from_file_location(
+        "offline_book", REPO / "book" / "_ext" / "offline_book.py"
+    )
+    ext = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ext)
+    app = SimpleNamespace(config=SimpleNamespace(nb_ipywidgets_js={"../widgets/require.js": {}}))
+
+    def scripts():
+        return [
+            _JavaScript("_static/doctools.js"),
+            _JavaScript(None, body="{}", type=ext.WIDGET_STATE),
+            _JavaScript("_static/../widgets/require.js"),
+        ]
+
+    kept = scripts()
+    ext._drop_unused_widget_scripts(
+        app, "p", "page.html", {"script_files": kept, "body": ext.WIDGET_VIEW}, None
+    )
+    assert len(kept) == 3
+    dropped = scripts()
+    ext._drop_unused_widget_scripts(
+        app, "p", "page.html", {"script_files": dropped, "body": "<p>no view</p>"}, None
+    )
+    assert [s.filename for s in dropped] == ["_static/doctools.js"]
 
 
 @pytest.mark.parametrize("notebook", toc_notebooks(), ids=lambda p: p.name)

@@ -1,12 +1,31 @@
-"""Sphinx extension: keep the book's pages free of live-code scripts from a CDN.
+"""Sphinx extension: the book's pages are served whole from the site, and stay light.
 
-Jupyter Book always loads ``sphinx_thebe``, which adds an inline configuration script
-(twice, in this toolchain: a console error on every page) and a loader that would
-fetch Thebe from a CDN. The book offers live code through Binder and Colab instead,
-so the Thebe hooks are removed before any page is read.
+- **No live-code scripts from a CDN.** Jupyter Book always loads ``sphinx_thebe``, which
+  adds an inline configuration script (twice, in this toolchain: a console error on every
+  page) and a loader that would fetch Thebe from a CDN. The book offers live code through
+  Binder and Colab instead, so the Thebe hooks are removed before any page is read.
+- **No widget renderer where no widget is shown.** myst-nb adds the stored widget state and
+  the ipywidgets renderer (``nb_ipywidgets_js``, 4.3 MB) to every notebook page that stores
+  widget state. The book shows the precomputed ``text/html`` version of its interactive
+  figures (``nb_mime_priority_overrides``), so a page keeps those scripts only if its body
+  really holds a widget view. Notebooks are untouched: in JupyterLab the live widgets show
+  as before when a cell runs.
+- **No print-dialog "download".** The theme's download menu offers ".pdf", which only opens
+  the browser's print dialog; the entry is removed (the ``.ipynb`` and ``.md`` downloads
+  stay).
+- **The book's stylesheet** (``static/offline_book.css``): display math scrolls sideways
+  instead of being cut off, and a few contrast and layout adjustments.
 """
 
 from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+
+STATIC = Path(__file__).parent / "static"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+# How myst-nb writes a widget view into the page body.
+WIDGET_VIEW = '<script type="application/vnd.jupyter.widget-view+json">'
 
 
 def _drop_thebe_listeners(app):
@@ -18,6 +37,45 @@ def _drop_thebe_listeners(app):
         ]
 
 
+def _add_static_path(app):
+    app.config.html_static_path.append(str(STATIC))
+
+
+def _widget_script(asset, renderer_files) -> bool:
+    """Whether a page script is myst-nb's widget state or one of its renderer files."""
+    attributes = getattr(asset, "attributes", {}) or {}
+    filename = getattr(asset, "filename", None) or ""
+    if attributes.get("type") == WIDGET_STATE:
+        return True
+    return "://" not in filename and posixpath.normpath(filename) in renderer_files
+
+
+def _drop_unused_widget_scripts(app, pagename, templatename, context, doctree):
+    scripts = context.get("script_files")
+    if not scripts or WIDGET_VIEW in context.get("body", ""):
+        return
+    # Sphinx stores a local script as "_static/<path as configured>".
+    renderer_files = {
+        posixpath.normpath(posixpath.join("_static", path))
+        for path in app.config.nb_ipywidgets_js or {}
+    }
+    # In place: the template reads this very list.
+    scripts[:] = [s for s in scripts if not _widget_script(s, renderer_files)]
+
+
+def _drop_print_button(app, pagename, templatename, context, doctree):
+    for button in context.get("header_buttons", []):
+        if button.get("label") == "download-buttons":
+            button["buttons"] = [
+                b for b in button.get("buttons", []) if b.get("label") != "download-pdf-button"
+            ]
+
+
 def setup(app):
     app.connect("builder-inited", _drop_thebe_listeners, priority=900)
+    app.connect("builder-inited", _add_static_path)
+    # After myst-nb (500) and sphinx-book-theme (501) have filled the page context.
+    app.connect("html-page-context", _drop_unused_widget_scripts, priority=900)
+    app.connect("html-page-context", _drop_print_button, priority=900)
+    app.add_css_file("offline_book.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}
