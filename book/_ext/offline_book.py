@@ -14,7 +14,9 @@
   the browser's print dialog; the entry is removed (the ``.ipynb`` and ``.md`` downloads
   stay).
 - **The book's stylesheet** (``static/offline_book.css``): display math scrolls sideways
-  instead of being cut off, and a few contrast and layout adjustments.
+  instead of being cut off, and a few contrast and layout adjustments; and a few lines of
+  JavaScript (``static/offline_book.js``): on phones and tablets, a tap on a link of the
+  chapter menu or of the page contents closes that menu.
 """
 
 from __future__ import annotations
@@ -78,4 +80,5 @@ def setup(app):
     app.connect("html-page-context", _drop_unused_widget_scripts, priority=900)
     app.connect("html-page-context", _drop_print_button, priority=900)
     app.add_css_file("offline_book.css")
+    app.add_js_file("offline_book.js", loading_method="defer")
     return {"parallel_read_safe": True, "parallel_write_safe": True}
