@@ -85,7 +85,7 @@ def test_offline_assets_are_served_with_their_licences(built_book):
 
 
 def test_no_page_loads_the_font_awesome_script(built_book):
-    """Icons are drawn by the theme's CSS web fonts; its 1.5 MB SVG script is not loaded."""
+    """Icons are drawn by Font Awesome's CSS and web fonts; its 1.5 MB SVG script is not loaded."""
     offenders = [
         str(page.relative_to(built_book))
         for page in html_pages(built_book)
@@ -164,3 +164,33 @@ def test_launch_buttons_point_at_this_notebook(built_book, notebook):
     assert urlpath.endswith(rel), urlpath
     assert colab[0].endswith(f"/github/{owner_repo}/blob/{branch}/{rel}"), colab[0]
     assert (REPO / rel).is_file()
+
+
+def test_icon_fonts_hold_the_icons_the_pages_use(built_book):
+    """The small Font Awesome subsets (book/_ext/offline_book.py) draw every icon in use."""
+    from fontTools.ttLib import TTFont
+
+    cmap = {}
+    for name in ("fa-solid-900", "fa-regular-400", "fa-brands-400"):
+        path = built_book / "_static" / f"offline_book-{name}.woff"
+        assert path.stat().st_size < 20_000, f"{path.name}: {path.stat().st_size} bytes"
+        cmap[name] = set(TTFont(path).getBestCmap())
+    icons = {
+        "fa-solid-900": {
+            0xF0C9: "bars (chapter menu)",
+            0xF03A: "list (page contents)",
+            0xF002: "magnifying glass (search)",
+            0xF019: "download",
+            0xF135: "rocket (launch)",
+            0xF185: "sun (colour mode)",
+            0xF186: "moon (colour mode)",
+            0xF303: "pencil (exercises)",
+        },
+        "fa-brands-400": {0xF09B: "GitHub"},
+    }
+    for font, glyphs in icons.items():
+        missing = [what for point, what in glyphs.items() if point not in cmap[font]]
+        assert not missing, f"{font} subset lacks {missing}"
+    css = (built_book / "_static" / "offline_book.css").read_text()
+    for name in ("fa-solid-900", "fa-regular-400", "fa-brands-400"):
+        assert f"url(offline_book-{name}.woff)" in css

@@ -13,6 +13,11 @@
 - **No print-dialog "download".** The theme's download menu offers ".pdf", which only opens
   the browser's print dialog; the entry is removed (the ``.ipynb`` and ``.md`` downloads
   stay).
+- **Icon fonts with only the icons in use.** The theme ships Font Awesome's full web
+  fonts (270 kB per page). After the build, every icon the pages use (the ``fa-*``
+  classes of the built pages, the theme's ``--pst-icon-*`` glyphs and the icons the
+  stylesheets draw themselves) is cut from the theme's own fonts into small WOFF files,
+  which the book's stylesheet declares in place of the full ones.
 - **The book's stylesheet** (``static/offline_book.css``): display math scrolls sideways
   instead of being cut off, and a few contrast and layout adjustments; and a few lines of
   JavaScript (``static/offline_book.js``): on phones and tablets, a tap on a link of the
@@ -22,6 +27,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from pathlib import Path
 
 STATIC = Path(__file__).parent / "static"
@@ -73,12 +79,73 @@ def _drop_print_button(app, pagename, templatename, context, doctree):
             ]
 
 
+# Font Awesome's fonts in the pinned pydata-sphinx-theme, and the subsets that
+# static/offline_book.css declares in their place (same folder as that stylesheet).
+ICON_FONTS = {
+    "fa-solid-900": "offline_book-fa-solid-900.woff",
+    "fa-regular-400": "offline_book-fa-regular-400.woff",
+    "fa-brands-400": "offline_book-fa-brands-400.woff",
+}
+_ICON_RULE = re.compile(r"([^{}]+)\{[^{}]*?content:\s*\"\\([0-9a-fA-F]{4,5})\s?\"")
+_CONTENT = re.compile(r"content:\s*\"([^\"]*)\"|--pst-icon-[\w-]+:\s*\"([^\"]*)\"")
+_CLASS_ATTR = re.compile(r'class="([^"]*)"')
+
+
+def _glyphs(value: str) -> set[int]:
+    """Private-use code points (Font Awesome's) of a CSS string, escaped or written out."""
+    text = re.sub(r"\\([0-9a-fA-F]{1,6})\s?", lambda m: chr(int(m.group(1), 16)), value)
+    return {ord(c) for c in text if 0xE000 <= ord(c) <= 0xF8FF}
+
+
+def icon_code_points(outdir: Path) -> set[int]:
+    """Every Font Awesome code point the built pages can show."""
+    static = outdir / "_static"
+    theme_css = (static / "styles" / "pydata-sphinx-theme.css").read_text()
+    by_class = {}
+    for selectors, code in _ICON_RULE.findall(theme_css):
+        for name in re.findall(r"\.(fa-[\w-]+):(?:before|after)", selectors):
+            by_class[name] = int(code, 16)
+    used = set()
+    for page in outdir.rglob("*.html"):
+        for classes in _CLASS_ATTR.findall(page.read_text(errors="replace")):
+            used.update(c for c in classes.split() if c.startswith("fa-"))
+    points = {by_class[name] for name in used if name in by_class}
+    # Glyphs the stylesheets draw themselves (admonition and link icons, chevrons, ...):
+    # every content string outside Font Awesome's own class list.
+    for css in static.rglob("*.css"):
+        text = css.read_text(errors="replace")
+        if css.name == "pydata-sphinx-theme.css":
+            text = _ICON_RULE.sub("", text)
+        for content, icon in _CONTENT.findall(text):
+            points |= _glyphs(content or icon)
+    return points
+
+
+def _subset_icon_fonts(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    from fontTools import subset
+
+    outdir = Path(app.outdir)
+    points = icon_code_points(outdir)
+    webfonts = outdir / "_static" / "vendor" / "fontawesome" / "webfonts"
+    for name, target in ICON_FONTS.items():
+        options = subset.Options()
+        options.flavor = "woff"
+        font = subset.load_font(str(webfonts / f"{name}.ttf"), options)
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=points)
+        subsetter.subset(font)
+        subset.save_font(font, str(outdir / "_static" / target), options)
+
+
 def setup(app):
     app.connect("builder-inited", _drop_thebe_listeners, priority=900)
     app.connect("builder-inited", _add_static_path)
     # After myst-nb (500) and sphinx-book-theme (501) have filled the page context.
     app.connect("html-page-context", _drop_unused_widget_scripts, priority=900)
     app.connect("html-page-context", _drop_print_button, priority=900)
+    app.connect("build-finished", _subset_icon_fonts)
     app.add_css_file("offline_book.css")
     app.add_js_file("offline_book.js", loading_method="defer")
     return {"parallel_read_safe": True, "parallel_write_safe": True}
