@@ -100,12 +100,15 @@ IMAGES_WITHOUT_ALT_JS = r"""
 """
 
 # Code blocks and display equations, at desktop width: each either fits the text column
-# or scrolls sideways. Cut off means content wider than the box with no scrollbar, or a
-# box sticking out of the column, with no scrolling box around it inside the column.
+# or scrolls sideways, with a shadow on the side that hides more. Cut off means content
+# wider than the box with no scrollbar, or a box sticking out of the column (its content
+# box), with no scrolling box around it inside the column.
 CLIPPED_JS = r"""
 () => {
   const column = document.querySelector('article.bd-article');
-  const right = column.getBoundingClientRect().right + 1;
+  const right = column.getBoundingClientRect().right
+                - parseFloat(getComputedStyle(column).paddingRight) + 1;
+  const cued = 'div.highlight pre, div.math > mjx-container';
   const scrolls = el => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
   const scrolledInColumn = el => {
     for (let p = el.parentElement; p && p !== column; p = p.parentElement)
@@ -120,6 +123,10 @@ CLIPPED_JS = r"""
     const wide = el.scrollWidth > el.clientWidth + 1;
     if (scrolls(el)) {
       if (wide && el.matches('pre')) scrolling += 1;
+      // A box that scrolls says so: a shadow on the side that hides more.
+      if (wide && el.matches(cued) && !el.classList.contains('scroll-more-right'))
+        bad.push(`${el.tagName.toLowerCase()} scrolls with no shadow: ` +
+                 el.textContent.trim().replace(/\s+/g, ' ').slice(0, 60));
       continue;
     }
     const out = el.getBoundingClientRect().right > right;

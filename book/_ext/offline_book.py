@@ -21,7 +21,8 @@
 - **The book's stylesheet** (``static/offline_book.css``): display math scrolls sideways
   instead of being cut off, and a few contrast and layout adjustments; and a few lines of
   JavaScript (``static/offline_book.js``): on phones and tablets, a tap on a link of the
-  chapter menu or of the page contents closes that menu.
+  chapter menu or of the page contents closes that menu, and a code block or equation
+  that scrolls sideways shows a shadow on the side where it hides more.
 """
 
 from __future__ import annotations
