@@ -295,6 +295,8 @@ def test_chapter_menu_and_page_contents_on_touch_screens(browser, site, viewport
                 assert page.url.endswith(target), (page.url, target)
                 heading = page.locator(f"[id='{target[1:]}']")
                 assert heading.is_visible() and heading.bounding_box()["y"] < viewport["height"]
+                # No tooltip of the toggle left over the header's buttons.
+                assert page.locator(".tooltip.show").count() == 0, f"{path}: tooltip left"
 
             _open_menu(page, ".primary-toggle", PRIMARY)
             chapters = page.locator(f"{PRIMARY} nav a.reference.internal")
