@@ -4,10 +4,10 @@ Every page, at desktop width (1280x900): math is typeset (no raw TeX, no MathJax
 every image loads and has alt text that says what it shows, no console error, no request
 leaves 127.0.0.1, the page stays within its byte budget, no code block or equation is cut
 off by the text column, and axe-core finds no serious or critical accessibility
-violation. At phone (390x844) and tablet (768x1024) width the chapter menu opens and
-leads to every chapter, and the page contents open. Without Chromium these tests skip,
-except in CI (``CI=true``), where they fail.
-"""
+violation, in the light and in the dark colour mode. At phone (390x844) and tablet
+(768x1024) width the chapter menu opens and leads to every chapter, and the page
+contents open. Without Chromium these tests skip, except in CI (``CI=true``), where they
+fail."""
 
 from __future__ import annotations
 
@@ -150,6 +150,14 @@ async () => {
 }
 """
 
+# What the theme's colour-mode button does, for dark.
+DARK_MODE_JS = """
+() => {
+  document.documentElement.dataset.mode = 'dark';
+  document.documentElement.dataset.theme = 'dark';
+}
+"""
+
 _visits: dict[str, dict] = {}
 
 
@@ -175,6 +183,9 @@ def visit(browser, site, path) -> dict:
             report.update({key: type(value)(value) for key, value in record.items()})
             page.evaluate(AXE_JS)
             report["axe"] = page.evaluate(AXE_RUN_JS)
+            # The same page as a reader who picked the dark colour mode sees it.
+            page.evaluate(DARK_MODE_JS)
+            report["axe"] += [f"(dark) {v}" for v in page.evaluate(AXE_RUN_JS)]
             _visits[path] = report
         finally:
             page.close()
@@ -335,7 +346,9 @@ def test_sidebar_toggle_collapses_the_chapter_list_at_desktop_width(browser, sit
             ".visibility === 'hidden'"
         )
         assert page.evaluate(OPEN_DIALOGS_JS) == []
-        page.locator(".primary-toggle:visible").click()
+        # Back again from the keyboard alone.
+        page.locator(".primary-toggle:visible").focus()
+        page.keyboard.press("Enter")
         page.wait_for_function(
             "() => getComputedStyle(document.getElementById('pst-primary-sidebar'))"
             ".visibility === 'visible'"
