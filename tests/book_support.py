@@ -87,10 +87,20 @@ class StaticServer:
         self.httpd.server_close()
 
 
-def open_page(browser, url: str):
-    """Open a page, recording console errors and every request's URL."""
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
-    record = {"errors": [], "requests": []}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def open_page(browser, url: str, viewport: dict | None = None, touch: bool = False):
+    """Open a page, recording console errors, every request's URL and the bytes received.
+
+    ``record["bytes"]`` maps each URL fetched to the size of its response body, as the
+    local server sent it (uncompressed). A ``touch`` page is a phone or tablet: touch
+    events, mobile viewport.
+    """
+    page = browser.new_page(
+        viewport=viewport or DESKTOP, has_touch=touch, is_mobile=touch, device_scale_factor=1
+    )
+    record = {"errors": [], "requests": [], "bytes": {}}
     page.on("console", lambda m: m.type == "error" and record["errors"].append(m.text))
     page.on("pageerror", lambda e: record["errors"].append(str(e)))
     page.on("request", lambda r: record["requests"].append(r.url))
@@ -99,7 +109,17 @@ def open_page(browser, url: str):
         "response",
         lambda r: r.status >= 400 and record["errors"].append(f"HTTP {r.status}: {r.url}"),
     )
+    page.on(
+        "requestfinished",
+        lambda r: record["bytes"].__setitem__(r.url, r.sizes()["responseBodySize"]),
+    )
     page.goto(url, wait_until="load")
+    settle(page)
+    return page, record
+
+
+def settle(page):
+    """Wait until the page is idle and MathJax (if any) has typeset it."""
     page.wait_for_load_state("networkidle")
     if page.evaluate("() => typeof window.MathJax !== 'undefined'"):
         page.wait_for_function(
@@ -109,4 +129,3 @@ def open_page(browser, url: str):
             timeout=30_000,
         )
         page.evaluate("() => window.MathJax.startup.promise")
-    return page, record

@@ -70,7 +70,10 @@ def test_pages_load_nothing_from_other_sites(built_book):
 
 def test_offline_assets_are_served_with_their_licences(built_book):
     for path in (
-        "mathjax/tex-svg-full.js",
+        "mathjax/tex-chtml.js",
+        "mathjax/output/chtml/fonts/woff-v2/MathJax_Main-Regular.woff",
+        "mathjax/input/tex/extensions/cancel.js",
+        "mathjax/a11y/explorer.js",
         "mathjax/LICENSE",
         "widgets/require.js",
         "widgets/embed-amd.js",
@@ -78,7 +81,71 @@ def test_offline_assets_are_served_with_their_licences(built_book):
     ):
         assert (built_book / path).is_file(), path
     intro = (built_book / "book" / "intro.html").read_text()
-    assert "mathjax/tex-svg-full.js" in intro
+    assert "mathjax/tex-chtml.js" in intro
+
+
+def test_no_page_loads_the_font_awesome_script(built_book):
+    """Icons are drawn by Font Awesome's CSS and web fonts; its 1.5 MB SVG script is not loaded."""
+    offenders = [
+        str(page.relative_to(built_book))
+        for page in html_pages(built_book)
+        if any("fontawesome.js" in url for url in parse(page).loaded)
+    ]
+    assert not offenders
+
+
+def test_widget_scripts_only_where_a_widget_view_is_shown(built_book):
+    """The 4.3 MB ipywidgets renderer and the stored state come only with a widget view."""
+    for page in html_pages(built_book):
+        text = page.read_text()
+        shows_view = '<script type="application/vnd.jupyter.widget-view+json">' in text
+        loads = [u for u in parse(page).loaded if "widgets/" in u]
+        has_state = "application/vnd.jupyter.widget-state+json" in text
+        rel = page.relative_to(built_book)
+        if shows_view:
+            assert loads and has_state, f"{rel} shows a widget view without its renderer"
+        else:
+            assert not loads and not has_state, f"{rel}: widget scripts without a view: {loads}"
+
+
+def test_download_menu_has_no_print_dialog_entry(built_book):
+    """The download menu offers the source files; ".pdf" (window.print) is removed."""
+    for page in html_pages(built_book):
+        text = page.read_text()
+        assert "window.print()" not in text, page.relative_to(built_book)
+
+
+def test_widget_filter_keeps_scripts_for_a_page_with_a_view():
+    """The build-time filter (book/_ext/offline_book.py) drops only unused widget scripts."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    from sphinx.builders.html._assets import _JavaScript
+
+    spec = importlib.util.spec_from_file_location(
+        "offline_book", REPO / "book" / "_ext" / "offline_book.py"
+    )
+    ext = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ext)
+    app = SimpleNamespace(config=SimpleNamespace(nb_ipywidgets_js={"../widgets/require.js": {}}))
+
+    def scripts():
+        return [
+            _JavaScript("_static/doctools.js"),
+            _JavaScript(None, body="{}", type=ext.WIDGET_STATE),
+            _JavaScript("_static/../widgets/require.js"),
+        ]
+
+    kept = scripts()
+    ext._drop_unused_widget_scripts(
+        app, "p", "page.html", {"script_files": kept, "body": ext.WIDGET_VIEW}, None
+    )
+    assert len(kept) == 3
+    dropped = scripts()
+    ext._drop_unused_widget_scripts(
+        app, "p", "page.html", {"script_files": dropped, "body": "<p>no view</p>"}, None
+    )
+    assert [s.filename for s in dropped] == ["_static/doctools.js"]
 
 
 @pytest.mark.parametrize("notebook", toc_notebooks(), ids=lambda p: p.name)
@@ -97,3 +164,33 @@ def test_launch_buttons_point_at_this_notebook(built_book, notebook):
     assert urlpath.endswith(rel), urlpath
     assert colab[0].endswith(f"/github/{owner_repo}/blob/{branch}/{rel}"), colab[0]
     assert (REPO / rel).is_file()
+
+
+def test_icon_fonts_hold_the_icons_the_pages_use(built_book):
+    """The small Font Awesome subsets (book/_ext/offline_book.py) draw every icon in use."""
+    from fontTools.ttLib import TTFont
+
+    cmap = {}
+    for name in ("fa-solid-900", "fa-regular-400", "fa-brands-400"):
+        path = built_book / "_static" / f"offline_book-{name}.woff"
+        assert path.stat().st_size < 20_000, f"{path.name}: {path.stat().st_size} bytes"
+        cmap[name] = set(TTFont(path).getBestCmap())
+    icons = {
+        "fa-solid-900": {
+            0xF0C9: "bars (chapter menu)",
+            0xF03A: "list (page contents)",
+            0xF002: "magnifying glass (search)",
+            0xF019: "download",
+            0xF135: "rocket (launch)",
+            0xF185: "sun (colour mode)",
+            0xF186: "moon (colour mode)",
+            0xF303: "pencil (exercises)",
+        },
+        "fa-brands-400": {0xF09B: "GitHub"},
+    }
+    for font, glyphs in icons.items():
+        missing = [what for point, what in glyphs.items() if point not in cmap[font]]
+        assert not missing, f"{font} subset lacks {missing}"
+    css = (built_book / "_static" / "offline_book.css").read_text()
+    for name in ("fa-solid-900", "fa-regular-400", "fa-brands-400"):
+        assert f"url(offline_book-{name}.woff)" in css

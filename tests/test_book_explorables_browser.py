@@ -2,7 +2,9 @@
 
 On each page with a ``.mlcore-explorable`` (made by :mod:`mlcore.figures.interactive`), every
 static control is moved (range to its ends, every option of a select, checkbox
-toggled) and the figure's image must change, with no console error.
+toggled) and the figure's image must change, with no console error. Every control works
+from the keyboard alone, every frame has alt text, and every slider announces its value
+in words (``aria-valuetext``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,17 @@ PAGES = [
 ]
 
 SRC = "el => el.querySelector('img').getAttribute('src')"
+
+# Content-owned exception, to be emptied when the chapters are re-run with a
+# mlcore.interactive whose sliders carry aria-valuetext (the stored outputs of these
+# pages have none): a screen reader announces such a slider as its position ("3"), not
+# its value ("30 steps"). Never loosen the check itself.
+PENDING_SLIDER_VALUETEXT = {
+    "book/first_look.html",
+    "book/average_weights.html",
+    "book/gd_sgd_minibatch.html",
+    "book/minibatch_noise.html",
+}
 
 
 def _move(control, kind):
@@ -72,5 +85,90 @@ def test_static_controls_swap_the_frame(browser, site, path):
                 assert after.startswith("data:image/png;base64,")
             assert fig.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
         assert not record["errors"], "console errors:\n" + "\n".join(record["errors"])
+    finally:
+        page.close()
+
+
+def _controls(page):
+    figures = page.locator(".mlcore-explorable")
+    for i in range(figures.count()):
+        fig = figures.nth(i)
+        controls = fig.locator("[data-mlcore-control]")
+        for j in range(controls.count()):
+            control = controls.nth(j)
+            tag = control.evaluate("el => el.tagName.toLowerCase()")
+            kind = control.get_attribute("type") if tag == "input" else tag
+            yield i, fig, j, control, kind
+
+
+# The key a keyboard user presses to move a control, from where it stands.
+KEY_JS = """
+el => {
+  if (el.type === 'range') return el.value === el.max ? 'Home' : 'End';
+  if (el.tagName === 'SELECT')
+    return el.selectedIndex === el.options.length - 1 ? 'ArrowUp' : 'ArrowDown';
+  return 'Space';
+}
+"""
+
+
+@pytest.mark.skipif(not PAGES, reason="no chapter uses mlcore.interactive yet")
+@pytest.mark.parametrize("path", PAGES)
+def test_controls_work_from_the_keyboard(browser, site, path):
+    page, record = open_page(browser, f"{site}/{path}")
+    try:
+        for i, fig, j, control, kind in _controls(page):
+            alt = fig.locator("img").get_attribute("alt") or ""
+            assert len(alt.strip()) >= 8, f"{path}: figure {i} has no alt text"
+            if kind == "range" and control.get_attribute("max") == "0":
+                continue
+            assert control.evaluate("el => el.tabIndex >= 0 && !el.disabled"), (
+                f"{path}: figure {i}, control {j} ({kind}) cannot be reached with Tab"
+            )
+            label = control.evaluate("el => el.labels.length && el.labels[0].textContent")
+            assert label, f"{path}: figure {i}, control {j} ({kind}) has no label"
+            control.focus()
+            before = fig.evaluate(SRC)
+            page.keyboard.press(control.evaluate(KEY_JS))
+            after = fig.evaluate(SRC)
+            assert after != before, f"{path}: figure {i}, control {j} ({kind}) ignored its key"
+        assert not record["errors"], "console errors:\n" + "\n".join(record["errors"])
+    finally:
+        page.close()
+
+
+@pytest.mark.skipif(not PAGES, reason="no chapter uses mlcore.interactive yet")
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(
+            p,
+            marks=pytest.mark.xfail(
+                reason="stored outputs predate aria-valuetext: PENDING_SLIDER_VALUETEXT"
+            ),
+        )
+        if p in PENDING_SLIDER_VALUETEXT
+        else p
+        for p in PAGES
+    ],
+)
+def test_sliders_announce_their_value_in_words(browser, site, path):
+    """``aria-valuetext`` names the value shown beside the slider, and follows it."""
+    page, _ = open_page(browser, f"{site}/{path}")
+    try:
+        for i, _fig, j, control, kind in _controls(page):
+            if kind != "range":
+                continue
+            for key in ("Home", "End"):
+                control.focus()
+                page.keyboard.press(key)
+                text = control.get_attribute("aria-valuetext") or ""
+                shown = control.evaluate(
+                    "el => el.nextElementSibling ? el.nextElementSibling.textContent : ''"
+                )
+                where = f"{path}: figure {i}, slider {j} at {key}"
+                assert text.strip(), f"{where}: no aria-valuetext"
+                assert shown.strip() in text, f"{where}: says {text!r}, shows {shown!r}"
+                assert text.strip() != control.input_value(), f"{where}: only the position"
     finally:
         page.close()

@@ -74,3 +74,10 @@ def test_nbval_collects_every_toc_notebook():
     collected = {line.split("::")[0] for line in result.stdout.splitlines() if "::" in line}
     expected = {p.relative_to(REPO).as_posix() for p in toc_notebooks()}
     assert collected == expected
+
+
+def test_intro_clones_the_configured_repository():
+    """The intro's clone command names the repository of ``_config.yml``."""
+    url = config()["repository"]["url"].rstrip("/")
+    intro = (REPO / "book" / "intro.md").read_text()
+    assert f"git clone {url}.git\ncd {url.rsplit('/', 1)[-1]}\n" in intro
