@@ -130,7 +130,7 @@ class EpochSweep:
             :math:`e`, ``1 <= e <= E``.
         threshold : float, optional
             Training-set cost above which a finite run counts as unstable; default
-            :attr:`initial_loss`, the cost at the start.
+            ``initial_loss``, the cost at the start.
 
         Returns
         -------
@@ -188,7 +188,7 @@ def sweep_by_epoch(
         Seed of every run's example order.
     **train_kwargs
         Passed to :func:`mlcore.training.train` (``shuffle``, ``last_batch``,
-        ``reduction``, ...); not those in :data:`RESERVED`.
+        ``reduction``, ...); not those in ``RESERVED``.
 
     Returns
     -------

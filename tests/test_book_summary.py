@@ -1,0 +1,96 @@
+"""The numbers quoted on the summary page are still printed by the chapters' cells.
+
+``book/in_practice.md`` is Markdown, so its numbers cannot come from a cell directly.
+Each one is listed here with the notebook whose stored outputs must contain it (in a
+cell whose outputs nbval compares), so that a chapter that changes makes this test fail
+until the summary is updated.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from book_support import REPO
+
+QUOTED = [
+    (
+        "book/deep_digits.ipynb",
+        "reaches validation loss 0.1 after  80 epochs",
+        "after 80 epochs of GD",
+    ),
+    ("book/deep_digits.ipynb", "reaches validation loss 0.1 after  20 epochs", "20 at $B = 32$"),
+    ("book/deep_digits.ipynb", "reaches validation loss 0.1 after   9 epochs", "9 at $B = 1$"),
+    ("book/deep_digits.ipynb", "less than 4.0 GD epochs", "less than 4.0 GD epochs"),
+    ("book/deep_digits.ipynb", "test accuracy 0.967", "0.967, 0.964 and 0.955"),
+    ("book/deep_digits.ipynb", "test accuracy 0.955", "0.967, 0.964 and 0.955"),
+    ("book/deep_digits.ipynb", "largest difference: 4 images", "differ by 4 images"),
+    ("book/deep_digits.ipynb", "validation [33, 46, 61]", "from epoch 33 (GD: 97)"),
+    ("book/deep_digits.ipynb", "validation [97, 125, 158]", "from epoch 33 (GD: 97)"),
+    ("book/deep_digits.ipynb", "keeps epoch  72", "patience 5 keeps epoch 72"),
+    (
+        "book/deep_digits.ipynb",
+        "lr 1.0    validation loss 0.0858  training loss 0.0046  <- chosen",
+        "1.0 for full-batch GD",
+    ),
+    (
+        "book/deep_digits.ipynb",
+        "lr 0.1    validation loss 0.0792  training loss 0.0021  <- chosen",
+        "wanted 0.1 at $B = 32$",
+    ),
+    ("book/batch_lr_map.ipynb", "best accuracies from 0.962 to 0.993", "from 0.962 to 0.993"),
+    ("book/batch_lr_map.ipynb", "0.892 (    1)", "(full batch: 0.892)"),
+    ("book/batch_lr_map.ipynb", "B_noise = 32.9", "= 32.9$"),
+    ("book/batch_lr_map.ipynb", "noise / signal =   1.001", "noise about equals its signal"),
+    (
+        "book/optimisers.ipynb",
+        "Adam          0.958 (0.001 )        0.001  to 0.022",
+        "best at 0.001, within 0.02 of its best from 0.001 to 0.022",
+    ),
+    (
+        "book/optimisers.ipynb",
+        "momentum 0.9  0.976 (0.046 )        0.01   to 0.1",
+        "momentum 0.9 was best from 0.01 to 0.1",
+    ),
+    ("book/shuffling.ipynb", "sorted, never shuffled    1.339", "1.339 against 1.008"),
+    ("book/shuffling.ipynb", "reshuffled every epoch    1.008", "1.339 against 1.008"),
+    (
+        "book/shuffling.ipynb",
+        "sorted                                  0.566",
+        "0.566 against 0.948",
+    ),
+    (
+        "book/shuffling.ipynb",
+        "reshuffled                              0.948",
+        "0.566 against 0.948",
+    ),
+    ("book/accumulation.ipynb", "divide by micro-batches: relative error 0.52", "error of 0.52"),
+    (
+        "book/accumulation.ipynb",
+        "micro-batch sizes: [32, 32, 32, 4]",
+        "(32, 32, 32 and 4 examples)",
+    ),
+]
+
+
+def compared_text(notebook: str) -> str:
+    """The text outputs of the cells whose outputs nbval compares."""
+    nb = json.loads((REPO / notebook).read_text())
+    out = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        if "nbval-ignore-output" in cell.get("metadata", {}).get("tags", []):
+            continue
+        for o in cell.get("outputs", []):
+            text = o.get("text") or o.get("data", {}).get("text/plain") or ""
+            out.append(text if isinstance(text, str) else "".join(text))
+    return "".join(out)
+
+
+@pytest.mark.parametrize(("notebook", "printed", "quoted"), QUOTED)
+def test_summary_quotes_what_the_cells_print(notebook, printed, quoted):
+    assert printed in compared_text(notebook), f"{notebook} no longer prints {printed!r}"
+    summary = (REPO / "book" / "in_practice.md").read_text()
+    assert quoted in summary, f"the summary no longer says {quoted!r}"
