@@ -140,12 +140,27 @@ def _subset_icon_fonts(app, exception):
         subset.save_font(font, str(outdir / "_static" / target), options)
 
 
+def _list_roles_of_citations(app, pagename, templatename, context, doctree):
+    """Drop the ``role="list"`` of the bibliography's container.
+
+    sphinxcontrib-bibtex wraps the entries (``role="doc-biblioentry"``) in a
+    ``div role="list"``, whose children would have to be list items: screen readers
+    and axe-core report the mismatch.  Without the role the entries keep theirs.
+    """
+    body = context.get("body")
+    if body and 'role="list" class="citation-list"' in body:
+        context["body"] = body.replace(
+            '<div role="list" class="citation-list">', '<div class="citation-list">'
+        )
+
+
 def setup(app):
     app.connect("builder-inited", _drop_thebe_listeners, priority=900)
     app.connect("builder-inited", _add_static_path)
     # After myst-nb (500) and sphinx-book-theme (501) have filled the page context.
     app.connect("html-page-context", _drop_unused_widget_scripts, priority=900)
     app.connect("html-page-context", _drop_print_button, priority=900)
+    app.connect("html-page-context", _list_roles_of_citations, priority=900)
     app.connect("build-finished", _subset_icon_fonts)
     app.add_css_file("offline_book.css")
     app.add_js_file("offline_book.js", loading_method="defer")
