@@ -235,10 +235,12 @@ class Explorable:
             label = html.escape(c.label)
             pos = _index(c.values, c.default)
             if c.kind == "slider":
+                valuetext = html.escape(f"{c.label}: {_label(c.default)}")
                 rows.append(
                     f'<label for="{cid}">{label}</label>'
                     f'<input type="range" id="{cid}" data-mlcore-control="{k}" min="0" '
-                    f'max="{len(c.values) - 1}" step="1" value="{pos}">'
+                    f'max="{len(c.values) - 1}" step="1" value="{pos}" '
+                    f'aria-valuetext="{valuetext}">'
                     f'<output for="{cid}">{html.escape(_label(c.default))}</output>'
                 )
             elif c.kind == "dropdown":
@@ -267,6 +269,7 @@ class Explorable:
             "  if (!root) return;\n"
             f"  var frames = {json.dumps(frames)};\n"
             f"  var labels = {json.dumps(labels)};\n"
+            f"  var names = {json.dumps([c.label for c in self.controls.values()])};\n"
             '  var img = root.querySelector("img");\n'
             '  var inputs = Array.prototype.slice.call(root.querySelectorAll("[data-mlcore-control]"));\n'  # noqa: E501
             "  function pos(el) {\n"
@@ -278,6 +281,8 @@ class Explorable:
             "      i = i * labels[c].length + pos(el);\n"
             "      var out = el.nextElementSibling;\n"
             '      if (out && out.tagName === "OUTPUT") out.textContent = labels[c][pos(el)];\n'
+            '      if (el.type === "range")\n'
+            '        el.setAttribute("aria-valuetext", names[c] + ": " + labels[c][pos(el)]);\n'
             "    });\n"
             '    img.src = "data:image/png;base64," + frames[i];\n'
             "  }\n"
