@@ -28,7 +28,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 sys.path.insert(0, str(REPO / "tests"))
 
-from book_support import toc_notebooks  # noqa: E402
+from book_support import KERNELSPEC, toc_notebooks  # noqa: E402
 
 
 def run(path: Path, timeout: int = 600) -> float:
@@ -44,6 +44,9 @@ def run(path: Path, timeout: int = 600) -> float:
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
+    # the name JupyterLab shows for the installed kernel: opening the notebook then
+    # leaves it unmodified (another display name would be rewritten on open)
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nbformat.write(nb, path)
     return seconds
 

@@ -14,6 +14,9 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 
+#: The kernel every notebook names, as ipykernel installs it (JupyterLab shows this name).
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
 
 @functools.cache
 def config() -> dict:

@@ -243,7 +243,6 @@ def test_math_is_typeset_somewhere(browser, site):
         page.close()
 
 
-
 # --------------------------------------------------------------------- phones, tablets
 
 PRIMARY = "#pst-primary-sidebar-modal"

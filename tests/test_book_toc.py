@@ -81,3 +81,18 @@ def test_intro_clones_the_configured_repository():
     url = config()["repository"]["url"].rstrip("/")
     intro = (REPO / "book" / "intro.md").read_text()
     assert f"git clone {url}.git\ncd {url.rsplit('/', 1)[-1]}\n" in intro
+
+
+def test_notebooks_name_the_installed_kernel():
+    """JupyterLab rewrites a notebook on open when its kernel's display name differs."""
+    import json
+
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    from book_support import KERNELSPEC
+
+    installed = KernelSpecManager().get_kernel_spec("python3").display_name
+    assert installed == KERNELSPEC["display_name"]
+    for nb in toc_notebooks():
+        spec = json.loads(nb.read_text())["metadata"].get("kernelspec")
+        assert spec == KERNELSPEC, f"{nb.name}: kernelspec {spec}"
