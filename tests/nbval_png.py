@@ -61,7 +61,7 @@ FRACTION = 1e-3
 """Largest fraction of an image's pixels that may differ at all (by at most LEVELS)."""
 
 VOLATILE_FIGURES = {
-    ("book/batch_gradients.ipynb", "figures.plot_timings("): "timings measured in the cell before",
+    ("book/batch_gradients.ipynb", "part1.plot_timings("): "timings measured in the cell before",
 }
 """Cells whose images are not compared, with the reason.
 

@@ -195,7 +195,6 @@ def plot_cost_model(
         (:math:`P \ge 2`), line ``3i + 2`` the crossover dot (empty if none is drawn).
     """
     import matplotlib.pyplot as plt
-
     from matplotlib.lines import Line2D
 
     P = np.asarray(num_procs, dtype=float)

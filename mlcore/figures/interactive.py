@@ -241,7 +241,7 @@ def frame_layout(draw, combos, *, figsize=(4.0, 3.0), dpi=DISPLAY_DPI * DENSITY)
     boxes = None
     for values in combos:
         fig = draw_frame(draw, values, figsize=figsize, dpi=dpi)
-        fig.draw_without_rendering()
+        fig.get_layout_engine().execute(fig)
         frame = [ax.get_position(original=True).extents for ax in fig.axes]
         if boxes is None:
             boxes = frame
@@ -349,8 +349,15 @@ class Explorable:
         ]
         self.positions = frame_layout(draw, combos, figsize=self.figsize, dpi=dpi * density)
         self.frames = [
-            render_png(draw, values, figsize=self.figsize, dpi=dpi, density=density,
-                       positions=self.positions, colors=colors)  # fmt: skip
+            render_png(
+                draw,
+                values,
+                figsize=self.figsize,
+                dpi=dpi,
+                density=density,
+                positions=self.positions,
+                colors=colors,
+            )  # fmt: skip
             for values in combos
         ]
         self.id = f"mlcore-{secrets.token_hex(6)}"

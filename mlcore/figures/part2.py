@@ -115,7 +115,10 @@ def draw_three_answers(fig, num_steps, *, problem, lr=0.1, seed=0):
                      linestyle=m["linestyle"], lw=lw, marker=m["marker"], markevery=[num_steps],
                      ms=7, mec=BLACK, mew=0.6, label=label, gid=f"{key}-cost")  # fmt: skip
     if np.allclose(runs["gd"], runs["average_at_end"], rtol=1e-12, atol=1e-12):
-        note = "after one step, averaging the weights\nis a step of GD: the two paths\n(and their costs) coincide"
+        note = (
+            "after one step, averaging the weights\nis a step of GD: the two paths\n"
+            "(and their costs) coincide"
+        )
         ax2.text(0.5, 0.5, note, transform=ax2.transAxes, ha="center", va="center",
                  gid="coincide-note", **NOTE)  # fmt: skip
     E_star = line_cost(problem.theta_star, problem.X, problem.y)
@@ -195,7 +198,10 @@ def draw_average_weights(fig, local_steps, lr, *, problem, budget=60):
             linestyle="none", label=r"average of one-example limits ($k \to \infty$)",
             gid="average-of-limits")  # fmt: skip
     if local_steps == 1:
-        note = "$k = 1$: averaging the weights\nafter every step is GD, so\nthe dots sit on the GD path"
+        note = (
+            "$k = 1$: averaging the weights\nafter every step is GD, so\n"
+            "the dots sit on the GD path"
+        )
         ax2.text(0.97, 0.97, note, transform=ax2.transAxes, ha="right", va="top",
                  gid="coincide-note", **NOTE)  # fmt: skip
     ax.set_title(f"$k = {local_steps}$, $\\eta = {lr:g}$")
@@ -403,7 +409,7 @@ def draw_minibatch_cloud(fig, batch_size, *, G, num_draws=400, seed=0, lim=None)
         ax.set_ylim(lim[2:])
     ax.set_xlabel(r"$\partial E / \partial w$")
     ax.set_ylabel(r"$\partial E / \partial b$")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.03, 1.0), borderaxespad=0.0)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.03, 1.0), borderaxespad=0.0, markerscale=1.4)
 
 
 def draw_noise_vs_batch_size(fig, *, noise):
@@ -454,20 +460,22 @@ def draw_effective_lr(fig, batch_sizes, lr, final_mean, final_sum, E_star, *, ca
     """
     Bs = np.asarray(batch_sizes)
     mean, total = series(0), series(1)
+    mean_label = r"mean reduction, $\eta$ fixed"
+    sum_label = r"sum reduction, $\eta$ fixed (= mean with $\eta B$)"
     ax1, ax2 = fig.subplots(1, 2)
-    ax1.plot(Bs, np.full(len(Bs), lr), label=r"mean: $\eta$", gid="lr-mean", **mean)
-    ax1.plot(Bs, lr * Bs, label=r"sum: $\eta B$", gid="lr-sum", **total)
+    ax1.plot(Bs, np.full(len(Bs), lr), label=mean_label, gid="lr-mean", **mean)
+    ax1.plot(Bs, lr * Bs, label=sum_label, gid="lr-sum", **total)
     ax1.set_ylabel("effective learning rate")
-    ax1.legend()
-    runs = ((final_mean, r"mean, $\eta$ fixed", mean, "final-mean"),
-            (final_sum, r"sum, $\eta$ fixed (= mean, $\eta B$)", total, "final-sum"))  # fmt: skip
+    runs = ((final_mean, mean_label, mean, "final-mean"),
+            (final_sum, sum_label, total, "final-sum"))  # fmt: skip
     for values, label, kw, gid in runs:
         ax2.plot(Bs, np.minimum(np.asarray(values) - E_star, cap), label=label, gid=gid, **kw)
     ax2.axhline(cap, color=BLACK, lw=0.8, ls=":", gid="cap")
-    ax2.text(Bs[0], cap * 1.5, "diverged", fontsize=9, gid="diverged")
+    ax2.text(Bs[0], cap * 1.6, "diverged", fontsize=9, va="bottom", gid="diverged")
     ax2.set_ylabel("excess cost after 5 epochs")
-    ax2.legend(loc="lower left")
     for ax in (ax1, ax2):
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("batch size $B$")
+    ax2.set_ylim(top=cap * 30)  # room for the word above the line
+    fig.legend(*ax2.get_legend_handles_labels(), loc="outside lower center", ncols=2)

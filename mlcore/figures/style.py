@@ -38,6 +38,7 @@ __all__ = [
     "DIVERGING",
     "GREEN",
     "GREY",
+    "INLINE_PAD",
     "LIGHT_GREY",
     "LINESTYLES",
     "MARKERS",
@@ -65,6 +66,8 @@ DENSITY = 2
 MAX_WIDTH = 7.1
 #: Smallest font size, in points at display size.
 MIN_FONT = 9.0
+#: Margin around an inline figure, in inches.
+INLINE_PAD = 0.03
 
 # The Okabe-Ito palette (Okabe & Ito 2008, "Color Universal Design").
 BLUE = "#0072B2"
@@ -176,6 +179,10 @@ def _inline_retina():
     config = InlineBackend.instance(parent=shell)
     if config.figure_formats != {"retina"}:
         config.figure_formats = {"retina"}
+    # the figure's own box, with a margin of 3 CSS px: a 7.1 in figure stays in the column
+    kwargs = {"bbox_inches": "tight", "pad_inches": INLINE_PAD}
+    if config.print_figure_kwargs != kwargs:
+        config.print_figure_kwargs = kwargs
 
 
 def problems(fig, *, max_width=MAX_WIDTH, min_font=MIN_FONT):
