@@ -55,6 +55,7 @@ __all__ = [
     "checkbox",
     "draw_frame",
     "dropdown",
+    "encode_png",
     "explorable",
     "frame_layout",
     "render_png",
@@ -302,10 +303,31 @@ def render_png(
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
-    image = image.convert("RGB")  # the figure is opaque
-    if colors is not None:
-        # one k-means pass keeps greys grey (the palette's colours are the means of
-        # the pixels they stand for)
+    return encode_png(image, colors)
+
+
+def encode_png(image, colors=FRAME_COLORS):
+    """PNG bytes of an image, in a palette of at most ``colors`` colours if it is opaque.
+
+    Parameters
+    ----------
+    image : PIL.Image.Image
+        RGB or RGBA.
+    colors : int or None, default 64
+        Most colours of the palette (no dithering; one k-means pass keeps greys grey, as
+        every colour of the palette is the mean of the pixels it stands for); ``None``,
+        or an image that is not opaque, keeps every colour.
+
+    Returns
+    -------
+    bytes
+        PNG file contents without metadata: identical images give identical bytes.
+    """
+    from PIL import Image
+
+    if image.mode == "RGBA" and image.getchannel("A").getextrema() == (255, 255):
+        image = image.convert("RGB")
+    if colors is not None and image.mode == "RGB":
         image = image.quantize(
             colors=int(colors), method=Image.Quantize.MAXCOVERAGE, kmeans=1,
             dither=Image.Dither.NONE,

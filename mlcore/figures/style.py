@@ -53,6 +53,7 @@ __all__ = [
     "SKY",
     "VERMILLION",
     "YELLOW",
+    "inline_png",
     "problems",
     "series",
     "use",
@@ -152,20 +153,22 @@ RC = _rc()
 def use():
     """Apply the style: matplotlib's settings, and 2x PNG figures in an IPython kernel.
 
-    Sets :data:`RC` in ``matplotlib.rcParams``.  In an IPython kernel (Jupyter, Colab)
-    it also selects the inline backend's "retina" format: every figure shown inline is
-    stored as a PNG at twice ``figure.dpi`` with its display size (``figure.dpi`` times
-    the size in inches) in the output's metadata, which the HTML book honours.  Called
-    when :mod:`mlcore.figures` is imported; call it again after changing
-    ``rcParams`` to get the book's look back.
+    Sets :data:`RC` in ``matplotlib.rcParams``.  In an IPython kernel (Jupyter, Binder,
+    Colab) with the inline backend, every figure shown inline becomes :func:`inline_png`:
+    a PNG at twice ``figure.dpi`` whose output metadata gives its display width, which
+    the HTML book and Jupyter honour.  Called when :mod:`mlcore.figures` is imported;
+    call it again after changing ``rcParams`` to get the book's look back.
     """
     import matplotlib
 
     matplotlib.rcParams.update(RC)
-    _inline_retina()
+    _inline_2x()
 
 
-def _inline_retina():
+INLINE_BACKENDS = ("inline", "module://matplotlib_inline.backend_inline")
+
+
+def _inline_2x():
     try:
         from IPython import get_ipython
         from matplotlib_inline.config import InlineBackend
@@ -174,15 +177,64 @@ def _inline_retina():
     shell = get_ipython()
     if shell is None:
         return
-    # The backend reads this setting when it is activated (first figure of the kernel),
-    # and a change applies at once if it already is.
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    # What the inline backend itself would do, should it register its formatter again
+    # (e.g. after %matplotlib inline): 2x PNGs of the figure's own box, 3 CSS px margin.
     config = InlineBackend.instance(parent=shell)
     if config.figure_formats != {"retina"}:
         config.figure_formats = {"retina"}
-    # the figure's own box, with a margin of 3 CSS px: a 7.1 in figure stays in the column
     kwargs = {"bbox_inches": "tight", "pad_inches": INLINE_PAD}
     if config.print_figure_kwargs != kwargs:
         config.print_figure_kwargs = kwargs
+    try:
+        backend = matplotlib.get_backend(auto_select=False)
+    except TypeError:  # matplotlib < 3.10
+        backend = matplotlib.rcParams._get("backend")
+    if backend not in INLINE_BACKENDS:
+        return
+    # Loading the backend module activates it once (and registers its own formatter),
+    # so the formatter registered next is the one that stays.
+    import matplotlib_inline.backend_inline  # noqa: F401
+
+    shell.display_formatter.formatters["image/png"].for_type(Figure, inline_png)
+
+
+def inline_png(fig):
+    """The PNG a notebook shows for a figure, and its display width.
+
+    The figure's own box (``bbox_inches="tight"`` with a margin of :data:`INLINE_PAD`) at
+    :data:`DENSITY` times ``fig.dpi``, quantised like the explorables' frames when it is
+    opaque.  The metadata gives the width only, in CSS pixels, so a page narrower than the
+    figure scales it down without changing its aspect.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+
+    Returns
+    -------
+    (str, dict) or None
+        Base64 PNG and ``{"width": ...}``; ``None`` for a figure without axes or lines.
+    """
+    import base64
+    import io
+
+    from PIL import Image
+
+    from .interactive import encode_png
+
+    if not fig.axes and not fig.lines:
+        return None
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DENSITY * fig.dpi, bbox_inches="tight",
+                pad_inches=INLINE_PAD, facecolor=fig.get_facecolor(),
+                edgecolor=fig.get_edgecolor())  # fmt: skip
+    with Image.open(buf) as image:
+        data = encode_png(image.convert("RGBA"))
+        width = image.size[0] // DENSITY
+    return base64.b64encode(data).decode("ascii"), {"width": width}
 
 
 def problems(fig, *, max_width=MAX_WIDTH, min_font=MIN_FONT):

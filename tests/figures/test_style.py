@@ -390,12 +390,15 @@ plt.show()
     [
         "import matplotlib.pyplot as plt\nimport mlcore.figures",
         "import mlcore.figures\nimport matplotlib.pyplot as plt",
+        "%matplotlib inline\nimport mlcore.figures\nimport matplotlib.pyplot as plt",
+        "import mlcore.figures\n%matplotlib inline\nimport matplotlib.pyplot as plt",
     ],
-    ids=["pyplot-first", "figures-first"],
+    ids=["pyplot-first", "figures-first", "magic-first", "magic-after"],
 )
-def test_inline_figures_are_2x_pngs_that_carry_their_display_size(first, tmp_path):
+def test_inline_figures_are_2x_pngs_that_carry_their_display_width(first, tmp_path):
     """As the chapters' import cells do: in a kernel, a figure shown inline is stored at
-    twice ``figure.dpi`` (96) with its display size, in CSS pixels, in the metadata."""
+    twice ``figure.dpi`` (96), in a small palette, with its display width in the metadata,
+    whether pyplot was imported before the figures or after."""
     import nbformat
     from nbclient import NotebookClient
     from PIL import Image
@@ -407,7 +410,19 @@ def test_inline_figures_are_2x_pngs_that_carry_their_display_size(first, tmp_pat
     (out,) = [o for o in nb.cells[0].outputs if "image/png" in o.get("data", {})]
     png = Image.open(io.BytesIO(base64.b64decode(out["data"]["image/png"])))
     shown = out["metadata"]["image/png"]
-    assert (shown["width"], shown["height"]) == (png.size[0] // 2, png.size[1] // 2)
+    # the width only: a narrower page scales the image down and keeps its aspect
+    assert set(shown) == {"width"} and shown["width"] == png.size[0] // 2
     # the 5 x 2.5 in figure at 96 CSS pixels per inch, with a margin of 0.03 in (3 px)
     pad = 2 * round(style.INLINE_PAD * 96)
-    assert 470 < shown["width"] <= 480 + pad and 235 < shown["height"] <= 240 + pad
+    assert 470 < shown["width"] <= 480 + pad and 470 < png.size[1] <= 2 * (240 + pad)
+    assert png.mode == "P" and len(png.getcolors()) <= 64
+
+
+def test_inline_png_needs_axes():
+    assert style.inline_png(Figure()) is None
+    fig = Figure(figsize=(2.0, 1.0))
+    fig.add_subplot().plot([0, 1])
+    data, meta = style.inline_png(fig)
+    png = base64.b64decode(data)
+    assert png.startswith(b"\x89PNG") and b"Software" not in png
+    assert 180 <= meta["width"] <= 2 * 96 + 6
