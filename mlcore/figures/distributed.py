@@ -23,22 +23,18 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .style import BLUE, GREY, LIGHT_GREY, ORANGE, series
+
 __all__ = ["draw_local_sgd", "plot_bias", "plot_cost_model", "plot_rounds", "plot_step_times"]
 
-#: One colour per number of local steps, the same in every figure.
-K_COLORS = {
-    1: "#c0392b",
-    2: "#e67e22",
-    4: "#27ae60",
-    8: "#2980b9",
-    16: "#8e44ad",
-    32: "#7f8c8d",
-    64: "#2c3e50",
-}
+#: One look (colour, line style, marker) per number of local steps, the same in every figure.
+K_STYLES = {k: series(i) for i, k in enumerate((1, 4, 16, 64, 2, 8, 32))}
 
 
-def _color(k: int) -> str:
-    return K_COLORS.get(k, "0.3")
+def _look(k: int) -> dict:
+    """Colour and line style of the curves of ``k`` local steps."""
+    look = K_STYLES.get(k, {"color": GREY, "linestyle": "-"})
+    return {"color": look["color"], "linestyle": look["linestyle"]}
 
 
 def _curve(rounds: ArrayLike, loss: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -67,21 +63,22 @@ def plot_rounds(panels: Mapping[str, Mapping[int, tuple[ArrayLike, ArrayLike]]],
     """
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 3.4), sharey=True)
+    width = min(7.0, 3.5 * len(panels))
+    fig, axes = plt.subplots(1, len(panels), figsize=(width, 3.0), sharey=True,
+                             layout="constrained")  # fmt: skip
     axes = np.atleast_1d(axes)
     for ax, (title, curves) in zip(axes, panels.items(), strict=True):
         for k, (rounds, loss) in curves.items():
             x, y = _curve(rounds, loss)
-            ax.plot(x, y, "-", color=_color(k), lw=1.6, label=f"k = {k}")
-        ax.axhline(target, color="0.5", ls=":", lw=1)
+            ax.plot(x, y, lw=1.8, label=f"k = {k}", **_look(k))
+        ax.axhline(target, color=GREY, ls=":", lw=1)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("communication rounds (all-reduces)")
-        ax.set_title(title, fontsize=10)
-        ax.grid(True, which="both", alpha=0.3)
+        ax.set_title(title)
+        ax.grid(True, which="both")
     axes[0].set_ylabel("training-set cost")
-    axes[0].legend(fontsize=8, title="local steps", title_fontsize=8)
-    fig.tight_layout()
+    axes[0].legend(title="local steps")
     return fig
 
 
@@ -101,17 +98,16 @@ def plot_bias(curves: Mapping[int, tuple[ArrayLike, ArrayLike]]):
     """
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5.6, 3.6))
+    fig, ax = plt.subplots(figsize=(5.6, 3.4), layout="constrained")
     for k, (steps, gap) in curves.items():
         x, y = _curve(steps, gap)
-        ax.plot(x, y, "-", color=_color(k), lw=1.6, label=f"k = {k}")
+        ax.plot(x, y, lw=1.8, label=f"k = {k}", **_look(k))
     ax.set_yscale("log")
     ax.set_xlabel("steps (global batches)")
     ax.set_ylabel(r"$E(\theta) - E^*$")
-    ax.set_title("Constant rate: local SGD settles above the minimum", fontsize=10)
-    ax.legend(fontsize=8, title="local steps", title_fontsize=8)
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
+    ax.set_title("Constant rate: local SGD settles above the minimum")
+    ax.legend(title="local steps")
+    ax.grid(True, which="both")
     return fig
 
 
@@ -143,26 +139,29 @@ def plot_step_times(
 
     P = np.asarray(num_procs)
     x = np.arange(len(P))
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4))
+    width = min(7.0, 3.5 * len(panels))
+    fig, axes = plt.subplots(1, len(panels), figsize=(width, 3.0), layout="constrained")
     axes = np.atleast_1d(axes)
     for ax, (title, (compute, comm)) in zip(axes, panels.items(), strict=True):
         compute, comm = np.asarray(compute, dtype=float), np.asarray(comm, dtype=float)
         if compute.shape != P.shape or comm.shape != P.shape:
             raise ValueError(f"{title}: need one compute and one comm time per P = {P.tolist()}")
-        ax.bar(x, compute, color="#2980b9", label="compute")
-        ax.bar(x, comm, bottom=compute, color="#e67e22", label="all-reduce (incl. waiting)")
+        ax.bar(x, compute, color=BLUE, label="compute")
+        ax.bar(x, comm, bottom=compute, color=ORANGE, hatch="///", edgecolor="white",
+               linewidth=0, label="all-reduce (incl. waiting)")  # fmt: skip
+        ax.set_ylim(top=1.3 * float(np.max(compute + comm)))  # room for the legend
         over = np.flatnonzero(P > cores)
         if over.size:
             ax.axvline(over[0] - 0.5, color="0.4", ls="--", lw=1)
-            ax.text(over[0] - 0.45, ax.get_ylim()[1] * 0.95, f"> {cores} cores", fontsize=8,
+            ax.text(over[0] - 0.45, ax.get_ylim()[1] * 0.78, f"> {cores} cores", fontsize=9,
                     va="top")  # fmt: skip
         ax.set_xticks(x, [str(p) for p in P])
         ax.set_xlabel("processes $P$")
-        ax.set_title(title, fontsize=10)
-        ax.grid(True, axis="y", alpha=0.3)
+        ax.set_title(title)
+        ax.grid(True, axis="y")
+        ax.set_axisbelow(True)
     axes[0].set_ylabel("milliseconds per step")
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
+    axes[0].legend(loc="upper left")
     return fig
 
 
@@ -196,27 +195,40 @@ def plot_cost_model(
         (:math:`P \ge 2`), line ``3i + 2`` the crossover dot (empty if none is drawn).
     """
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     P = np.asarray(num_procs, dtype=float)
-    fig, ax = plt.subplots(figsize=(5.8, 3.8))
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, ax = plt.subplots(figsize=(6.0, 3.6), layout="constrained")
+    # markers at powers of two (evenly spaced on the log axis), one shape per curve
+    marks = np.flatnonzero(np.log2(P) == np.round(np.log2(P)))
     for i, (label, (compute, comm)) in enumerate(curves.items()):
         compute, comm = np.asarray(compute, dtype=float), np.asarray(comm, dtype=float)
-        c = colors[i % len(colors)]
-        ax.plot(P, 1e3 * (compute + comm), "-", color=c, lw=1.8, label=label)
+        look = series(i)
+        c, m = look["color"], ("s", "^", "D", "v", "P", "X")[i % 6]
+        ax.plot(P, 1e3 * (compute + comm), "-", color=c, lw=1.8, marker=m, ms=5,
+                markevery=list(marks[::2]), label=label)  # fmt: skip
         talks = comm > 0  # one process sends nothing (and log axes have no 0)
-        ax.plot(P[talks], 1e3 * comm[talks], "--", color=c, lw=1)
+        at_marks = [j for j, idx in enumerate(np.flatnonzero(talks)) if idx in set(marks[1::2])]
+        ax.plot(P[talks], 1e3 * comm[talks], "--", color=c, lw=1, marker=m, ms=4, mfc="white",
+                markevery=at_marks)  # fmt: skip
         star = (crossovers or {}).get(label)
         at = np.flatnonzero(P == star) if star is not None else np.array([], dtype=int)
-        ax.plot(P[at[:1]], 1e3 * (compute + comm)[at[:1]], "o", color=c, ms=6)
+        ax.plot(P[at[:1]], 1e3 * (compute + comm)[at[:1]], "o", color=c, ms=9, mec="k", mew=1.0,
+                zorder=5)  # fmt: skip
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("processes $P$")
     ax.set_ylabel("milliseconds per step (model)")
-    ax.set_title(title or "solid: total, dashed: all-reduce, dot: crossover", fontsize=10)
-    ax.legend(fontsize=8)
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
+    ax.set_title(title or "Time per step (model)")
+    key = [
+        Line2D([], [], color="0.2", lw=1.8, linestyle="-", label="total"),
+        Line2D([], [], color="0.2", lw=1, linestyle="--", label="all-reduce part"),
+        Line2D([], [], color="0.6", marker="o", ms=8, mec="k", linestyle="none",
+               label="crossover"),
+    ]  # fmt: skip
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles + key, labels + [h.get_label() for h in key], loc="outside right upper")
+    ax.grid(True, which="both")
     return fig
 
 
@@ -250,10 +262,12 @@ def draw_local_sgd(
     ref = runs[(shards, num_procs, 1)]
     ax = fig.add_subplot()
     x, y = _curve(ref["rounds"], ref["loss"])
-    ax.plot(x, y, "-", color="0.6", lw=3, label="k = 1 (data-parallel SGD)")
+    ax.plot(x, y, "-", color=LIGHT_GREY, lw=5, solid_capstyle="butt",
+            label="k = 1 (data-parallel SGD)")  # fmt: skip
     x, y = _curve(run["rounds"], run["loss"])
-    ax.plot(x, y, "-", color=_color(local_steps), lw=1.6, label=f"k = {local_steps}")
-    ax.axhline(target, color="0.5", ls=":", lw=1)
+    same = " (the same run: the curves coincide)" if local_steps == 1 else ""
+    ax.plot(x, y, lw=1.8, label=f"k = {local_steps}{same}", **_look(local_steps))
+    ax.axhline(target, color=GREY, ls=":", lw=1, label="target cost")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(0.8, 1.2 * float(np.max(ref["rounds"])))
@@ -262,8 +276,7 @@ def draw_local_sgd(
     d = float(run["distance"])
     ax.set_title(
         f"P = {num_procs}, shards {shards}: {int(np.max(run['rounds']))} rounds, "
-        f"distance to one process {'< 1e-12' if d < 1e-12 else f'{d:.1e}'}",
-        fontsize=9,
+        f"distance to one process {'< 1e-12' if d < 1e-12 else f'{d:.1e}'}"
     )
-    ax.legend(fontsize=8, loc="upper right")
-    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="upper right")
+    ax.grid(True, which="both")

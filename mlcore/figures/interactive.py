@@ -20,7 +20,12 @@ HTML builder, so the book shows the precomputed version, while Jupyter ranks
 the widget view first.
 
 The number of frames is the product of the numbers of values of the controls
-(:math:`\prod_c |V_c|`); a 320x240 frame is about 12 KB, so keep grids small.
+(:math:`\prod_c |V_c|`), so keep grids small.  Frames are drawn at their display size
+(``figsize`` inches at ``dpi`` CSS pixels per inch, as every figure of the book, see
+:mod:`mlcore.figures.style`) and rendered at twice as many pixels per inch, with a
+palette of at most 64 colours: a 7 x 3 in frame of lines and contours is about 30 KB.
+Every frame of one explorable has the same axes boxes (:func:`frame_layout`), so nothing
+shifts when a control moves.
 
 Example
 -------
@@ -42,7 +47,29 @@ import numbers
 import secrets
 from typing import NamedTuple
 
-__all__ = ["Control", "Explorable", "checkbox", "dropdown", "explorable", "render_png", "slider"]
+from .style import DENSITY, DISPLAY_DPI
+
+__all__ = [
+    "Control",
+    "Explorable",
+    "checkbox",
+    "draw_frame",
+    "dropdown",
+    "encode_png",
+    "explorable",
+    "frame_layout",
+    "render_png",
+    "slider",
+]
+
+#: Most colours in a frame's palette (lines, text and their anti-aliased edges).
+FRAME_COLORS = 64
+
+#: The line under a live explorable: what to do when its controls do nothing.
+LIVE_HINT = (
+    "Controls not responding? Run this cell (Shift+Enter): the frames live in the "
+    "notebook's running kernel."
+)
 
 KINDS = ("slider", "dropdown", "checkbox")
 
@@ -153,8 +180,8 @@ def _label(v):
     return str(v)
 
 
-def render_png(draw, values, *, figsize=(4.0, 3.0), dpi=80):
-    """Draw one frame on a new figure and return its PNG bytes.
+def draw_frame(draw, values, *, figsize=(4.0, 3.0), dpi=DISPLAY_DPI * DENSITY, positions=None):
+    """Draw one frame on a new figure and return the figure.
 
     Parameters
     ----------
@@ -164,22 +191,149 @@ def render_png(draw, values, *, figsize=(4.0, 3.0), dpi=80):
     values : dict
         Keyword arguments for ``draw``.
     figsize : (float, float), default (4, 3)
-        Figure size in inches.
-    dpi : int, default 80
-        Resolution: ``figsize * dpi`` pixels (320x240 by default).
+        Figure size in inches (at display size).
+    dpi : float, default 192
+        Pixels per inch of the figure.
+    positions : list of (float, float, float, float), optional
+        Box ``(left, bottom, width, height)`` of each axes, in figure fractions, in the
+        order of ``fig.axes`` (:func:`frame_layout`); default: constrained layout.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, dpi=dpi, layout=None if positions is not None else "constrained")
+    draw(fig, **values)
+    if positions is not None:
+        if len(fig.axes) != len(positions):
+            raise ValueError(
+                f"draw made {len(fig.axes)} axes, but {len(positions)} positions were given"
+            )
+        for ax, box in zip(fig.axes, positions, strict=True):
+            ax.set_position(box)
+    return fig
+
+
+def frame_layout(draw, combos, *, figsize=(4.0, 3.0), dpi=DISPLAY_DPI * DENSITY):
+    """One box per axes that leaves room for the labels of every frame.
+
+    Each frame is laid out on its own (constrained layout); for every axes the box kept
+    is the intersection of its boxes over the frames, so the labels, titles and legends
+    outside the axes of any frame fit, and every frame puts its axes in the same place.
+
+    Parameters
+    ----------
+    draw : callable
+        As for :func:`draw_frame`.
+    combos : iterable of dict
+        The values of every frame.
+    figsize, dpi
+        As for :func:`draw_frame`.
+
+    Returns
+    -------
+    list of (float, float, float, float) or None
+        ``(left, bottom, width, height)`` per axes, in the order of ``fig.axes``; ``None``
+        if the frames do not all make the same number of axes (each frame then keeps
+        its own layout).
+    """
+    boxes = None
+    for values in combos:
+        fig = draw_frame(draw, values, figsize=figsize, dpi=dpi)
+        fig.get_layout_engine().execute(fig)
+        frame = [ax.get_position(original=True).extents for ax in fig.axes]
+        if boxes is None:
+            boxes = frame
+        elif len(frame) != len(boxes):
+            return None
+        else:
+            boxes = [
+                (max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))
+                for a, b in zip(boxes, frame, strict=True)
+            ]
+    if not boxes:
+        return None
+    return [(x0, y0, x1 - x0, y1 - y0) for x0, y0, x1, y1 in boxes]
+
+
+def render_png(
+    draw,
+    values,
+    *,
+    figsize=(4.0, 3.0),
+    dpi=DISPLAY_DPI,
+    density=DENSITY,
+    positions=None,
+    colors=FRAME_COLORS,
+):
+    """Draw one frame and return its PNG bytes, at ``density`` pixels per display pixel.
+
+    Parameters
+    ----------
+    draw : callable
+        ``draw(fig, **values)``: adds axes to the :class:`matplotlib.figure.Figure`
+        ``fig`` and draws on them.
+    values : dict
+        Keyword arguments for ``draw``.
+    figsize : (float, float), default (4, 3)
+        Display size in inches.
+    dpi : float, default 96
+        Display resolution, CSS pixels per inch: the frame is shown
+        ``figsize * dpi`` pixels large.
+    density : int, default 2
+        Image pixels per display pixel: the PNG has ``figsize * dpi * density`` pixels.
+    positions : list of (float, float, float, float), optional
+        Axes boxes (:func:`frame_layout`); default: constrained layout.
+    colors : int or None, default 64
+        Most colours of the palette the frame is quantised to (no dithering); ``None``
+        keeps every colour (RGB).
 
     Returns
     -------
     bytes
-        PNG file contents, without a "Software" tag, so identical drawings give
-        identical bytes.
+        PNG file contents (opaque, no metadata), so identical drawings give identical
+        bytes.
     """
-    from matplotlib.figure import Figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
 
-    fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
-    draw(fig, **values)
+    fig = draw_frame(draw, values, figsize=figsize, dpi=dpi * density, positions=positions)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
+    return encode_png(image, colors)
+
+
+def encode_png(image, colors=FRAME_COLORS):
+    """PNG bytes of an image, in a palette of at most ``colors`` colours if it is opaque.
+
+    Parameters
+    ----------
+    image : PIL.Image.Image
+        RGB or RGBA.
+    colors : int or None, default 64
+        Most colours of the palette (no dithering; one k-means pass keeps greys grey, as
+        every colour of the palette is the mean of the pixels it stands for); ``None``,
+        or an image that is not opaque, keeps every colour.
+
+    Returns
+    -------
+    bytes
+        PNG file contents without metadata: identical images give identical bytes.
+    """
+    from PIL import Image
+
+    if image.mode == "RGBA" and image.getchannel("A").getextrema() == (255, 255):
+        image = image.convert("RGB")
+    if colors is not None and image.mode == "RGB":
+        image = image.quantize(
+            colors=int(colors), method=Image.Quantize.MAXCOVERAGE, kmeans=1,
+            dither=Image.Dither.NONE,
+        )  # fmt: skip
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    image.save(buf, format="png", optimize=True)
     return buf.getvalue()
 
 
@@ -188,12 +342,14 @@ class Explorable:
 
     Made by :func:`explorable`.  Attributes: ``controls`` (name to
     :class:`Control`), ``frames`` (PNG bytes per combination of values, in the
-    order of ``itertools.product`` over the controls), ``html`` (the static
+    order of ``itertools.product`` over the controls), ``size`` (display width and
+    height in CSS pixels; the frames have ``density`` times as many pixels),
+    ``positions`` (the axes boxes shared by every frame), ``html`` (the static
     rendering).  :attr:`widget` builds the ipywidgets view on first use;
     :meth:`update` is its callback.
     """
 
-    def __init__(self, draw, controls, *, figsize, dpi, alt, max_frames):
+    def __init__(self, draw, controls, *, figsize, dpi, density, colors, alt, max_frames):
         self.draw = draw
         self.controls = _check_controls(controls)
         sizes = [len(c.values) for c in self.controls.values()]
@@ -203,12 +359,28 @@ class Explorable:
                 f"the controls give {count} frames (product of {sizes}), more than "
                 f"max_frames={max_frames}; use fewer values"
             )
-        self.figsize, self.dpi = figsize, dpi
+        # whole CSS pixels, so that every image pixel is 1/density of one
+        self.size = tuple(int(round(float(v) * dpi)) for v in figsize)
+        self.figsize = tuple(v / dpi for v in self.size)
+        self.dpi, self.density, self.colors = dpi, density, colors
         self.alt = alt
         names = list(self.controls)
-        self.frames = [
-            render_png(draw, dict(zip(names, combo, strict=True)), figsize=figsize, dpi=dpi)
+        combos = [
+            dict(zip(names, combo, strict=True))
             for combo in itertools.product(*(c.values for c in self.controls.values()))
+        ]
+        self.positions = frame_layout(draw, combos, figsize=self.figsize, dpi=dpi * density)
+        self.frames = [
+            render_png(
+                draw,
+                values,
+                figsize=self.figsize,
+                dpi=dpi,
+                density=density,
+                positions=self.positions,
+                colors=colors,
+            )  # fmt: skip
+            for values in combos
         ]
         self.id = f"mlcore-{secrets.token_hex(6)}"
         self.html = self._html()
@@ -262,7 +434,7 @@ class Explorable:
                 )
         labels = [[_label(v) for v in c.values] for c in self.controls.values()]
         frames = [base64.b64encode(f).decode("ascii") for f in self.frames]
-        width = int(round(self.figsize[0] * self.dpi))
+        width, height = self.size
         script = (
             "(function () {\n"
             f'  var root = document.getElementById("{uid}");\n'
@@ -300,7 +472,8 @@ class Explorable:
             f'<div class="mlcore-explorable" id="{uid}">\n'
             f'<div class="mlcore-controls" style="{style}">{"".join(rows)}</div>\n'
             f'<img src="data:image/png;base64,{frames[self._default_index()]}" '
-            f'alt="{html.escape(self.alt)}" style="max-width:100%;width:{width}px">\n'
+            f'alt="{html.escape(self.alt)}" width="{width}" height="{height}" '
+            'style="max-width:100%;height:auto">\n'
             f"<script>\n{script}\n</script>\n"
             "</div>"
         )
@@ -308,10 +481,16 @@ class Explorable:
     # ------------------------------------------------------------------ live widget
     @property
     def widget(self):
-        """The live ipywidgets view (controls above an :class:`ipywidgets.Image`)."""
+        """The live ipywidgets view: controls, the image at its display size, a hint.
+
+        The controls show their whole labels; the image is ``size`` CSS pixels large
+        (smaller only if the output area is narrower); the line under it says what to do
+        when the controls do nothing (no running kernel: run the cell).
+        """
         if self._widget is None:
             import ipywidgets as widgets
 
+            style = {"description_width": "initial"}
             for name, c in self.controls.items():
                 if c.kind == "slider":
                     w = widgets.SelectionSlider(
@@ -319,19 +498,40 @@ class Explorable:
                         value=c.default,
                         description=c.label,
                         continuous_update=False,
+                        style=style,
                     )
                 elif c.kind == "dropdown":
                     w = widgets.Dropdown(
                         options=[(_label(v), v) for v in c.values],
                         value=c.default,
                         description=c.label,
+                        style=style,
+                        layout=widgets.Layout(width="max-content"),
                     )
                 else:
-                    w = widgets.Checkbox(value=bool(c.default), description=c.label)
+                    w = widgets.Checkbox(
+                        value=bool(c.default), description=c.label, indent=False, style=style
+                    )
                 w.observe(self.update, names="value")
                 self._inputs[name] = w
-            self._image = widgets.Image(value=self.frames[self._default_index()], format="png")
-            self._widget = widgets.VBox([widgets.HBox(list(self._inputs.values())), self._image])
+            width, height = self.size
+            self._image = widgets.Image(
+                value=self.frames[self._default_index()],
+                format="png",
+                width=str(width),
+                height=str(height),
+                layout=widgets.Layout(
+                    width=f"{width}px", max_width="100%", height="auto", align_self="flex-start"
+                ),
+            )
+            controls = widgets.HBox(
+                list(self._inputs.values()),
+                layout=widgets.Layout(flex_flow="row wrap", grid_gap="0.2em 1.2em"),
+            )
+            hint = widgets.HTML(f"<small>{html.escape(LIVE_HINT)}</small>")
+            self._widget = widgets.VBox(
+                [controls, self._image, hint], layout=widgets.Layout(align_items="flex-start")
+            )
         return self._widget
 
     @property
@@ -385,7 +585,17 @@ def _index(values, v):
     raise ValueError(f"{v!r} is not one of {list(values)}")
 
 
-def explorable(draw, controls, *, figsize=(4.0, 3.0), dpi=80, alt="", max_frames=64):
+def explorable(
+    draw,
+    controls,
+    *,
+    figsize=(4.0, 3.0),
+    dpi=DISPLAY_DPI,
+    density=DENSITY,
+    colors=FRAME_COLORS,
+    alt="",
+    max_frames=64,
+):
     """A figure driven by controls, live in a kernel and precomputed in the book.
 
     Parameters
@@ -397,9 +607,15 @@ def explorable(draw, controls, *, figsize=(4.0, 3.0), dpi=80, alt="", max_frames
     controls : dict
         Argument name to :func:`slider`, :func:`dropdown` or :func:`checkbox`.
     figsize : (float, float), default (4, 3)
-        Frame size in inches.
-    dpi : int, default 80
-        Frame resolution (``figsize * dpi`` pixels).
+        Display size in inches (at most 7.1 in wide for the book's text column, see
+        :mod:`mlcore.figures.style`).
+    dpi : float, default 96
+        Display resolution, CSS pixels per inch: the frame is shown ``figsize * dpi``
+        pixels large.
+    density : int, default 2
+        Image pixels per display pixel (2: sharp on high-density screens).
+    colors : int or None, default 64
+        Most colours of each frame's palette (smaller files); ``None`` keeps them all.
     alt : str, default ""
         Text alternative of the image.
     max_frames : int, default 64
@@ -419,4 +635,5 @@ def explorable(draw, controls, *, figsize=(4.0, 3.0), dpi=80, alt="", max_frames
     """
     if not callable(draw):
         raise ValueError(f"draw must be a function draw(fig, **values); got {type(draw).__name__}")
-    return Explorable(draw, controls, figsize=figsize, dpi=dpi, alt=str(alt), max_frames=max_frames)
+    return Explorable(draw, controls, figsize=figsize, dpi=dpi, density=density, colors=colors,
+                      alt=str(alt), max_frames=max_frames)  # fmt: skip

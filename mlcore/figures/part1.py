@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..line import line_cost_grid
+from .style import BLACK, BLUE, DIVERGING, GREY, ORANGE, SEQUENTIAL, VERMILLION, series
 
 __all__ = [
     "plot_backprop_flow",
@@ -39,8 +40,8 @@ __all__ = [
     "plot_timings",
 ]
 
-#: Colour of "the" gradient of the training-set cost in every figure.
-TOTAL_COLOR = "#c0392b"
+#: Colour of "the" gradient of the training-set cost in every figure of Part I.
+TOTAL_COLOR = VERMILLION
 
 
 def _as_xy(X, y):
@@ -119,36 +120,41 @@ def plot_example_gradients(
     if arrow_scale is None:
         arrow_scale = 0.8 * span / max(np.linalg.norm(G, axis=1).max(), 1e-12)
 
-    colors = plt.cm.viridis(np.linspace(0.05, 0.95, N))
+    from matplotlib.colors import ListedColormap
+
+    # by x: dark for the smallest, light for the largest (viridis without its palest yellow)
+    cmap = ListedColormap(plt.get_cmap(SEQUENTIAL)(np.linspace(0.0, 0.9, 256)))
+    colors = cmap(np.linspace(0.0, 1.0, N))
     order = np.argsort(x)
     rank = np.empty(N, dtype=int)
     rank[order] = np.arange(N)
 
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4.6), width_ratios=[1, 1.15])
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(7.0, 3.9), layout="constrained")
 
     # data, line, residuals
     xs = np.linspace(x.min() - 0.2, x.max() + 0.2, 2)
-    ax0.plot(xs, point[0] * xs + point[1], color="0.2", lw=2, label=r"current $\hat y = wx + b$",
-             gid="current-line")  # fmt: skip
+    ax0.plot(xs, point[0] * xs + point[1], color="0.2", linestyle="-", lw=2,
+             label=r"current line $\hat y = wx + b$", gid="current-line")  # fmt: skip
     if minimum is not None:
         m = np.asarray(minimum, dtype=float)
-        ax0.plot(xs, m[0] * xs + m[1], color="0.6", lw=1.5, ls="--", label="best line",
+        ax0.plot(xs, m[0] * xs + m[1], color=GREY, lw=1.5, ls="--", label="best line",
                  gid="best-line")  # fmt: skip
     for n in range(N):
         c = colors[rank[n]]
-        ax0.plot([x[n], x[n]], [yv[n], point[0] * x[n] + point[1]], color=c, lw=1.2, gid="residual")
-        ax0.scatter(x[n], yv[n], color=c, s=30, zorder=3, edgecolor="k", linewidth=0.4, gid="data")
+        ax0.plot([x[n], x[n]], [yv[n], point[0] * x[n] + point[1]], color=c, linestyle="-",
+                 lw=1.4, gid="residual")  # fmt: skip
+        ax0.scatter(x[n], yv[n], color=c, s=30, zorder=3, edgecolor="k", linewidth=0.5, gid="data")
     ax0.set_xlabel("$x$")
     ax0.set_ylabel("$y$")
     ax0.set_title("Each example sees its own residual")
-    ax0.legend(loc="upper left", fontsize=9)
 
     # contours and arrows
     w_grid = np.linspace(centre[0] - span, centre[0] + span, 160)
     b_grid = np.linspace(centre[1] - span, centre[1] + span, 160)
     E = line_cost_grid(X, y, w_grid, b_grid, reduction=reduction)
     levels = np.quantile(E, np.linspace(0.0, 0.9, 14) ** 2)
-    ax1.contour(w_grid, b_grid, E, levels=np.unique(levels), cmap="Greys", linewidths=0.8)
+    ax1.contour(w_grid, b_grid, E, levels=np.unique(levels), cmap="Greys", linewidths=0.8,
+                linestyles="solid")  # fmt: skip
     ax1.contourf(w_grid, b_grid, E, levels=np.unique(levels), cmap="Greys", alpha=0.15)
     kw = dict(angles="xy", scale_units="xy", scale=1.0)
     ax1.quiver(
@@ -157,8 +163,8 @@ def plot_example_gradients(
         arrow_scale * G[:, 0],
         arrow_scale * G[:, 1],
         color=colors[rank],
-        width=0.004,
-        alpha=0.9,
+        width=0.006,
+        alpha=0.95,
         gid="example-gradients",
         **kw,
     )
@@ -173,7 +179,9 @@ def plot_example_gradients(
         [arrow_scale * total[0]],
         [arrow_scale * total[1]],
         color=TOTAL_COLOR,
-        width=0.011,
+        width=0.016,
+        edgecolor=BLACK,
+        linewidth=0.5,
         zorder=4,
         label=label,
         gid="total-gradient",
@@ -193,17 +201,24 @@ def plot_example_gradients(
         )
     ax1.plot(*point, "o", color="k", ms=5, zorder=6, gid="current-point")
     if minimum is not None:
-        ax1.plot(*minimum, marker="*", color="gold", mec="k", ms=14, ls="none", label="minimum",
+        ax1.plot(*minimum, marker="*", color=ORANGE, mec="k", ms=14, ls="none", label="minimum",
                  gid="minimum")  # fmt: skip
-    ax1.plot([], [], color=colors[N // 2], lw=1.5, label=r"one arrow per example: $\nabla E_n$")
+    ax1.plot([], [], color=colors[N // 2], lw=1.5, linestyle="-",
+             label=r"one arrow per example, $\nabla E_n$")  # fmt: skip
     ax1.set_xlim(w_grid[0], w_grid[-1])
     ax1.set_ylim(b_grid[0], b_grid[-1])
     ax1.set_aspect("equal")
     ax1.set_xlabel("slope $w$")
     ax1.set_ylabel("intercept $b$")
-    ax1.set_title(f"Cost $E(w, b)$; arrows drawn at {arrow_scale:.2g} x their length")
-    ax1.legend(loc="upper left", fontsize=8.5, framealpha=0.9)
-    fig.tight_layout()
+    ax1.set_title(f"Cost $E(w, b)$; arrows \u00d7{arrow_scale:.2g}")
+    # the key to the colours of the examples
+    bar = fig.colorbar(plt.cm.ScalarMappable(plt.Normalize(0.0, 1.0), cmap), ax=ax1,
+                       fraction=0.05, pad=0.03, ticks=[0.0, 1.0])  # fmt: skip
+    bar.ax.set_yticklabels(["smallest $x_n$", "largest $x_n$"])
+    bar.outline.set_linewidth(0.5)
+    handles, labels = ax0.get_legend_handles_labels()
+    h1, l1 = ax1.get_legend_handles_labels()
+    fig.legend(handles + h1, labels + l1, loc="outside lower center", ncols=3)
     return fig
 
 
@@ -231,24 +246,26 @@ def plot_tangents(panels):
     panels = list(panels)
     if not panels:
         raise ValueError("panels must hold at least one dict")
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(min(7.0, 2.4 * len(panels)), 2.7),
+                             squeeze=False, layout="constrained")  # fmt: skip
     for ax, p in zip(axes[0], panels, strict=True):
         w = np.asarray(p["w"], dtype=float)
         E = np.asarray(p["E"], dtype=float)
         w0, E0, s = float(p["w0"]), float(p["E0"]), float(p["slope"])
-        ax.plot(w, E, color="0.25", lw=2, label="$E_n$ along this parameter", gid="cost-slice")
+        ax.plot(w, E, color="0.3", linestyle="-", lw=2, label="$E_n$ along this parameter",
+                gid="cost-slice")  # fmt: skip
         half = 0.3 * (w[-1] - w[0])
         t = np.array([w0 - half, w0 + half])
-        ax.plot(t, E0 + s * (t - w0), color=TOTAL_COLOR, lw=2, label=f"slope {s:.3f} (derived)",
-                gid="tangent")  # fmt: skip
-        ax.plot(w0, E0, "o", color=TOTAL_COLOR, ms=6, zorder=3, gid="touching-point")
-        ax.set_title(p["title"], fontsize=10)
+        tangent = ax.plot(t, E0 + s * (t - w0), color=TOTAL_COLOR, linestyle="--", lw=2,
+                          label=f"slope {s:.3f} (derived)", gid="tangent")  # fmt: skip
+        ax.plot(w0, E0, "o", color=TOTAL_COLOR, mec=BLACK, mew=0.6, ms=6, zorder=3,
+                gid="touching-point")  # fmt: skip
+        ax.set_title(p["title"])
         ax.set_xlabel(p.get("xlabel", "$w_j$"))
-        ax.set_ylabel("$E_n$")
         pad = 0.1 * (E.max() - E.min() + 1e-12)
-        ax.set_ylim(E.min() - pad, E.max() + pad)
-        ax.legend(fontsize=8.5, loc="best")
-    fig.tight_layout()
+        ax.set_ylim(E.min() - pad, E.max() + pad + 0.25 * (E.max() - E.min()))  # room: legend
+        ax.legend(handles=tangent, loc="upper center", handlelength=1.8)
+    axes[0, 0].set_ylabel("$E_n$")
     return fig
 
 
@@ -278,25 +295,28 @@ def plot_backprop_flow(sizes):
     if len(sizes) < 2:
         raise ValueError(f"sizes must have at least 2 entries (n_0, n_1); got {sizes}")
     L = len(sizes) - 1
-    fig, ax = plt.subplots(figsize=(1.25 * (2 * L + 1) + 1.2, 4.2))
+    span = 2 * L + 1.9  # x from -1.0 to 2L + 0.9, one unit per box and gap
+    fig, ax = plt.subplots(figsize=(min(7.0, 0.72 * span), 3.3), layout="constrained")
     ax.set_xlim(-1.0, 2 * L + 0.9)
-    ax.set_ylim(-2.1, 1.75)
+    ax.set_ylim(-2.15, 1.8)
     ax.axis("off")
-    fwd_color, back_color = "#d6eaf8", "#fadbd8"
+    fwd_color, back_color = "#cce3f0", "#f6d5c0"  # light blue and light vermillion
+
+    half, gap = 0.33, 0.36  # half a box's width; where an arrow starts or ends
 
     def box(xc, yc, text, color):
         ax.add_patch(
             FancyBboxPatch(
-                (xc - 0.4, yc - 0.3),
-                0.8,
+                (xc - half, yc - 0.3),
+                2 * half,
                 0.6,
                 boxstyle="round,pad=0.04",
                 facecolor=color,
                 edgecolor="k",
-                linewidth=1.2,
+                linewidth=1.0,
             )
         )
-        ax.text(xc, yc, text, ha="center", va="center", fontsize=10.5)
+        ax.text(xc, yc, text, ha="center", va="center", fontsize=9.5)
 
     arrow = dict(arrowstyle="->", lw=1.3, color="0.3")
     back = dict(arrowstyle="->", lw=1.8, color=TOTAL_COLOR)
@@ -309,34 +329,33 @@ def plot_backprop_flow(sizes):
             f"$a^{{({l})}}$\n$=x^{{({l + 1})}}$" if l < L else r"$a^{(L)}$" + "\n" + r"$=\hat y$"
         )
         box(xa, 1.0, a_text, fwd_color)
-        ax.annotate("", (xz - 0.42, 1.0), (xz - 1 + 0.42, 1.0), arrowprops=arrow, gid="forward")
-        ax.annotate("", (xa - 0.42, 1.0), (xa - 1 + 0.42, 1.0), arrowprops=arrow, gid="forward")
-        ax.text(xz - 0.5, 1.42, f"$W^{{({l})}}, b^{{({l})}}$", ha="center", fontsize=8.5)
-        ax.text(xa - 0.5, 1.42, f"$f_{{{l}}}$", ha="center", fontsize=8.5)
+        ax.annotate("", (xz - gap, 1.0), (xz - 1 + gap, 1.0), arrowprops=arrow, gid="forward")
+        ax.annotate("", (xa - gap, 1.0), (xa - 1 + gap, 1.0), arrowprops=arrow, gid="forward")
+        ax.text(xz - 0.5, 1.42, f"$W^{{({l})}}\\!, b^{{({l})}}$", ha="center", fontsize=9)
+        ax.text(xa - 0.5, 1.42, f"$f_{{{l}}}$", ha="center", fontsize=9)
         box(xz, -0.5, f"$\\delta^{{({l})}}$", back_color)
         ax.annotate("", (xz, -0.18), (xz, 0.68), arrowprops=dotted)
-        ax.text(xz + 0.06, 0.25, f"$f_{{{l}}}'$", fontsize=8, color="0.35")
+        ax.text(xz + 0.08, 0.25, f"$f_{{{l}}}'$", fontsize=9, color="0.3")
         if l < L:
-            ax.annotate("", (xz + 0.42, -0.5), (xz + 2 - 0.42, -0.5), arrowprops=back,
+            ax.annotate("", (xz + gap, -0.5), (xz + 2 - gap, -0.5), arrowprops=back,
                         gid="backward")  # fmt: skip
             ax.text(xz + 1, -0.38, f"$W^{{({l + 1})\\top}}$", ha="center", va="bottom",
-                    fontsize=8.5, color=TOTAL_COLOR)  # fmt: skip
+                    fontsize=9, color=TOTAL_COLOR)  # fmt: skip
         # the gradient pairs delta^(l) with the stored input x^(l) (one box to the left)
         ax.annotate("", (xz - 0.25, -1.35), (xz - 1, 0.68), arrowprops=dotted)
         ax.annotate("", (xz, -1.35), (xz, -0.82), arrowprops=dotted)
         ax.text(
-            xz, -1.72,
+            xz, -1.75,
             f"$\\delta^{{({l})}} x^{{({l})\\top}}$\n$({sizes[l]}, {sizes[l - 1]})$",
-            ha="center", va="center", fontsize=9.5, gid="gradient-shape",
+            ha="center", va="center", fontsize=9, gid="gradient-shape",
         )  # fmt: skip
-    ax.annotate("", (2 * L - 1 + 0.42, -0.5), (2 * L, 0.68), arrowprops=back, gid="backward")
-    ax.text(2 * L + 0.05, 0.0, r"$\hat y - y$", fontsize=9, color=TOTAL_COLOR)
-    ax.text(-0.85, 1.0, "forward\n(cached)", rotation=90, va="center", ha="center", fontsize=9)
-    ax.text(-0.85, -0.5, "backward", rotation=90, va="center", ha="center", fontsize=9,
+    ax.annotate("", (2 * L - 1 + gap, -0.5), (2 * L, 0.68), arrowprops=back, gid="backward")
+    ax.text(2 * L - 0.05, -0.05, r"$\hat y - y$", fontsize=9, color=TOTAL_COLOR, ha="left")
+    ax.text(-0.8, 1.0, "forward\n(cached)", rotation=90, va="center", ha="center", fontsize=9)
+    ax.text(-0.8, -0.5, "backward", rotation=90, va="center", ha="center", fontsize=9,
             color=TOTAL_COLOR)  # fmt: skip
-    ax.text(-0.85, -1.72, r"$\partial E_n/\partial W$", rotation=90, va="center", ha="center",
-            fontsize=8.5)  # fmt: skip
-    fig.tight_layout()
+    ax.text(-0.8, -1.75, r"$\partial E_n/\partial W$", rotation=90, va="center", ha="center",
+            fontsize=9)  # fmt: skip
     return fig
 
 
@@ -364,16 +383,17 @@ def plot_gradient_check(analytic, numeric, errors=None):
     if len(analytic) != len(numeric):
         raise ValueError(f"numeric must have {len(analytic)} layers; got {len(numeric)}")
     ncols = 1 if errors is None else 2
-    fig, axes = plt.subplots(1, ncols, figsize=(5.2 * ncols, 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, ncols, figsize=(3.6 * ncols - 0.2, 3.4), squeeze=False,
+                             layout="constrained")  # fmt: skip
     ax = axes[0, 0]
-    colors = plt.cm.plasma(np.linspace(0.05, 0.85, len(analytic)))
     lo, hi = np.inf, 0.0
     for l, (ga, gn) in enumerate(zip(analytic, numeric, strict=True), start=1):
         a = np.abs(np.concatenate([np.ravel(ga["W"]), np.ravel(ga["b"])]))
         n = np.abs(np.concatenate([np.ravel(gn["W"]), np.ravel(gn["b"])]))
         keep = (a > 0) & (n > 0)
-        ax.scatter(a[keep], n[keep], s=14, color=colors[l - 1], label=f"layer {l}", alpha=0.8,
-                   gid=f"layer-{l}")  # fmt: skip
+        look = series(l - 1)
+        ax.scatter(a[keep], n[keep], s=18, color=look["color"], marker=look["marker"],
+                   label=f"layer {l}", alpha=0.8, linewidths=0, gid=f"layer-{l}")  # fmt: skip
         if keep.any():
             lo, hi = min(lo, a[keep].min(), n[keep].min()), max(hi, a[keep].max(), n[keep].max())
     if hi > 0:
@@ -384,23 +404,24 @@ def plot_gradient_check(analytic, numeric, errors=None):
     ax.set_xlabel(r"backpropagation $|\partial E/\partial\theta_k|$")
     ax.set_ylabel(r"central differences $|\partial E/\partial\theta_k|$")
     ax.set_title("Every parameter, both ways")
-    ax.legend(fontsize=8.5)
+    ax.legend(loc="upper left", handletextpad=0.3)
     if errors is not None:
         ax = axes[0, 1]
         L = len(errors)
         idx = np.arange(1, L + 1)
         eW = [max(e["W"], 1e-16) for e in errors]
         eb = [max(e["b"], 1e-16) for e in errors]
-        ax.bar(idx - 0.18, eW, width=0.36, color="#2e86c1", label="$W^{(l)}$", gid="W-errors")
-        ax.bar(idx + 0.18, eb, width=0.36, color="#f39c12", label="$b^{(l)}$", gid="b-errors")
+        ax.bar(idx - 0.18, eW, width=0.36, color=BLUE, label="$W^{(l)}$", gid="W-errors")
+        ax.bar(idx + 0.18, eb, width=0.36, color=ORANGE, hatch="///", edgecolor="white",
+               linewidth=0, label="$b^{(l)}$", gid="b-errors")  # fmt: skip
         ax.axhline(1e-7, color="0.3", ls="--", lw=1, label="$10^{-7}$", gid="threshold")
         ax.set_yscale("log")
         ax.set_xticks(idx)
         ax.set_xlabel("layer $l$")
         ax.set_ylabel("relative error")
         ax.set_title("Relative error per array")
-        ax.legend(fontsize=8.5)
-    fig.tight_layout()
+        ax.legend(loc="upper left", ncols=3, handlelength=1.6, columnspacing=1.0)
+        ax.set_ylim(top=ax.get_ylim()[1] * 1e3)  # room for the legend above the bars
     return fig
 
 
@@ -439,12 +460,29 @@ def plot_outer_products(Delta, X, *, max_examples=4):
     outers = np.einsum("bi,bj->bij", Delta, X)
     total = Delta.T @ X
     vmax = max(np.abs(outers).max(), np.abs(total).max())
-    fig, axes = plt.subplots(
-        1, B + 1, figsize=(2.05 * (B + 1) + 0.6, 2.6), gridspec_kw={"wspace": 0.55}
-    )
+    # A fixed layout in inches: every panel has the aspect of the matrix (square cells), a
+    # gap for the sign between panels, the colour bar on the right.
+    rows, cols = total.shape
+    n, gap, edge, bar_w, bar_room = B + 1, 0.34, 0.08, 0.12, 0.55
+    width = 7.0
+    pw = (width - 2 * edge - (n - 1) * gap - bar_w - bar_room) / n
+    ph = pw * rows / cols
+    if ph > 1.5:  # tall matrices: limit the height, narrow the figure
+        ph = 1.5
+        pw = ph * cols / rows
+        width = 2 * edge + n * pw + (n - 1) * gap + bar_w + bar_room
+    top, bottom = 0.34, edge
+    height = ph + top + bottom
+    fig = plt.figure(figsize=(width, height), layout="none")
+    axes = [
+        fig.add_axes(((edge + k * (pw + gap)) / width, bottom / height, pw / width, ph / height))
+        for k in range(n)
+    ]
+    cax = fig.add_axes(((edge + n * pw + (n - 1) * gap + 0.12) / width, bottom / height,
+                        bar_w / width, ph / height))  # fmt: skip
     for k, ax in enumerate(axes):
         M = outers[k] if k < B else total
-        im = ax.imshow(M, cmap="RdBu_r", vmin=-vmax, vmax=vmax,
+        im = ax.imshow(M, cmap=DIVERGING, vmin=-vmax, vmax=vmax,
                        gid="outer-product" if k < B else "matrix-product")  # fmt: skip
         ax.set_xticks([])
         ax.set_yticks([])
@@ -457,9 +495,9 @@ def plot_outer_products(Delta, X, *, max_examples=4):
                 spine.set_linewidth(2)
         if k < B:
             sign = "+" if k < B - 1 else "="
-            ax.text(1.27, 0.5, sign, transform=ax.transAxes, ha="center", va="center",
-                    fontsize=20)  # fmt: skip
-    fig.colorbar(im, ax=list(axes), shrink=0.8, pad=0.02)
+            ax.text(1.0 + 0.5 * gap / pw, 0.5, sign, transform=ax.transAxes, ha="center",
+                    va="center", fontsize=16)  # fmt: skip
+    fig.colorbar(im, cax=cax)
     return fig
 
 
@@ -487,15 +525,14 @@ def plot_timings(batch_sizes, loop_seconds, matrix_seconds):
             f"batch_sizes, loop_seconds, matrix_seconds must have one shape; "
             f"got {B.shape}, {t_loop.shape}, {t_mat.shape}"
         )
-    fig, ax = plt.subplots(figsize=(5.6, 3.8))
-    ax.loglog(B, 1e3 * t_loop, "o-", color="0.35", label="loop over examples (Python)",
+    fig, ax = plt.subplots(figsize=(5.0, 3.3), layout="constrained")
+    ax.loglog(B, 1e3 * t_loop, "o--", color=GREY, label="loop over examples (Python)",
               gid="loop-times")  # fmt: skip
     ax.loglog(B, 1e3 * t_mat, "s-", color=TOTAL_COLOR, label=r"matrix form $\Delta^\top X$",
               gid="matrix-times")  # fmt: skip
     ax.set_xlabel("batch size $B$")
     ax.set_ylabel("milliseconds per gradient")
     ax.set_title("Same numbers, different cost")
-    ax.legend(fontsize=9)
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
+    ax.legend(loc="upper left")
+    ax.grid(True, which="both")
     return fig

@@ -20,6 +20,7 @@ from ..mlp import cost, predict
 from ..noise import covariance_trace, minibatch_means, predicted_minibatch_covariance
 from ..params import _flatten
 from ..training import train
+from .style import BLACK, BLUE, GREEN, GREY, LIGHT_GREY, METHODS, ORANGE, PURPLE, VERMILLION, series
 
 __all__ = [
     "draw_average_weights",
@@ -33,14 +34,38 @@ __all__ = [
     "draw_weight_interpolation",
 ]
 
+#: The minimum of the cost, wherever a cost is drawn against steps.
+MINIMUM = {"color": BLACK, "linestyle": "--", "linewidth": 0.9}
+#: A short remark inside an axes (e.g. why two paths coincide).
+NOTE = {
+    "fontsize": 9,
+    "bbox": {"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "0.8", "alpha": 0.92},
+}
+
+
+def _plural(n, word):
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _method(batch_size, N):
+    """The name of the method a batch size makes: GD, SGD or minibatch."""
+    return "gd" if batch_size >= N else ("sgd" if batch_size == 1 else "minibatch")
+
+
+def _integer_ticks(axis):
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
 
 def _contours(ax, problem, *, star=True):
     Wg, Bg, E = problem.grid
     levels = np.quantile(E, np.linspace(0.0, 0.9, 14) ** 2)
-    ax.contour(Wg, Bg, E, levels=np.unique(levels), colors="0.75", linewidths=0.7)
+    ax.contour(Wg, Bg, E, levels=np.unique(levels), colors=LIGHT_GREY, linewidths=0.7,
+               linestyles="solid")  # fmt: skip
     if star:
-        ax.plot(*problem.theta_star, marker="*", color="k", markersize=11, linestyle="none",
-                gid="minimiser")  # fmt: skip
+        ax.plot(*problem.theta_star, marker="*", color=BLACK, markersize=12, linestyle="none",
+                zorder=5, label=r"minimiser $\theta^*$ of $E$", gid="minimiser")  # fmt: skip
     ax.set_xlim(problem.extent[:2])
     ax.set_ylim(problem.extent[2:])
     ax.set_aspect("equal")  # one unit of w as long as one unit of b: angles are true
@@ -50,6 +75,11 @@ def _contours(ax, problem, *, star=True):
 
 def draw_three_answers(fig, num_steps, *, problem, lr=0.1, seed=0):
     r"""Paths of the three candidate answers on the contours of :math:`E` (left), cost (right).
+
+    Each method has its colour, line style and end marker (:data:`style.METHODS
+    <mlcore.figures.style.METHODS>`), the same in both panels and in the legend below
+    them.  Where two paths coincide (averaging the weights after one step *is* a step
+    of gradient descent) a note says so.
 
     Parameters
     ----------
@@ -65,27 +95,39 @@ def draw_three_answers(fig, num_steps, *, problem, lr=0.1, seed=0):
         Seed of the SGD order (the same for every ``num_steps``).
     """
     runs = three_answers(problem, lr=lr, num_steps=num_steps, rng=np.random.default_rng(seed))
-    style = {
-        "gd": ("tab:blue", "average the gradients (GD)"),
-        "average_at_end": ("tab:purple", "GD per example, average the weights"),
-        "sgd": ("tab:orange", "one example at a time (SGD)"),
+    style = {  # drawn in this order: the dotted average over the solid GD shows both
+        "gd": ("gd", "average the gradients (GD)", 2.4),
+        "average_at_end": ("average", "GD per example, average the weights", 2.0),
+        "sgd": ("sgd", "one example at a time (SGD)", 1.3),
     }
-    ax, ax2 = fig.subplots(1, 2, width_ratios=(1.1, 1))
+    ax, ax2 = fig.subplots(1, 2)
     _contours(ax, problem)
-    ax.plot(*_flatten(problem.params), "o", color="k", ms=4, gid="start")
+    ax.plot(*_flatten(problem.params), "o", color=BLACK, ms=4, gid="start")
     steps = np.arange(num_steps + 1)
-    for key, path in runs.items():
-        color, label = style[key]
-        ax.plot(*path.T, "-", color=color, lw=1.3, alpha=0.9, gid=f"{key}-path")
-        ax.plot(*path[-1], "o", color=color, ms=5, mec="k", mew=0.5, gid=f"{key}-end")
-        ax2.semilogy(steps, line_cost(path, problem.X, problem.y), color=color, label=label,
-                     gid=f"{key}-cost")  # fmt: skip
+    for key in style:
+        path = runs[key]
+        method, label, lw = style[key]
+        m = METHODS[method]
+        ax.plot(*path.T, color=m["color"], linestyle=m["linestyle"], lw=lw, gid=f"{key}-path")
+        ax.plot(*path[-1], marker=m["marker"], color=m["color"], ms=7, mec=BLACK, mew=0.6,
+                linestyle="none", zorder=4, gid=f"{key}-end")  # fmt: skip
+        ax2.semilogy(steps, line_cost(path, problem.X, problem.y), color=m["color"],
+                     linestyle=m["linestyle"], lw=lw, marker=m["marker"], markevery=[num_steps],
+                     ms=7, mec=BLACK, mew=0.6, label=label, gid=f"{key}-cost")  # fmt: skip
+    if np.allclose(runs["gd"], runs["average_at_end"], rtol=1e-12, atol=1e-12):
+        note = (
+            "after one step, averaging the weights\nis a step of GD: the two paths\n"
+            "(and their costs) coincide"
+        )
+        ax2.text(0.5, 0.5, note, transform=ax2.transAxes, ha="center", va="center",
+                 gid="coincide-note", **NOTE)  # fmt: skip
     E_star = line_cost(problem.theta_star, problem.X, problem.y)
-    ax2.axhline(E_star, color="k", lw=0.8, ls="--", label="minimum of $E$", gid="minimum-cost")
-    ax.set_title(f"after {num_steps} steps", fontsize=9)
+    ax2.axhline(E_star, label="minimum of $E$", gid="minimum-cost", **MINIMUM)
+    ax.set_title(f"after {_plural(num_steps, 'step')}")
     ax2.set_xlabel("steps")
     ax2.set_ylabel("cost $E$ on the whole set")
-    ax2.legend(fontsize=6)
+    _integer_ticks(ax2.xaxis)
+    fig.legend(*ax2.get_legend_handles_labels(), loc="outside lower center", ncols=2)
 
 
 def draw_per_example_limits(fig, *, problem):
@@ -104,20 +146,29 @@ def draw_per_example_limits(fig, *, problem):
     limits = per_example_limits(problem.params, problem.X, problem.y)
     w = np.linspace(*problem.extent[:2], 2)
     for n, (x_n, y_n) in enumerate(zip(problem.X[:, 0], problem.y[:, 0], strict=True)):
-        ax.plot(w, y_n - x_n * w, color="tab:green", lw=0.6, alpha=0.6,
-                label="$w x_n + b = y_n$ (one per example)" if n == 0 else None,
+        ax.plot(w, y_n - x_n * w, color=GREEN, linestyle="-", lw=0.9,
+                label="$w x_n + b = y_n$, one per example" if n == 0 else None,
                 gid="example-minimisers")  # fmt: skip
-        ax.plot(*np.column_stack([theta0, limits[n]]), ":", color="tab:red", lw=0.8, gid="to-limit")
-    ax.plot(*limits.T, "o", color="tab:red", ms=4, label="end of GD on one example", gid="limits")
-    ax.plot(*limits.mean(axis=0), "X", color="tab:purple", ms=9, linestyle="none",
-            label="average of those ends", gid="average-of-limits")  # fmt: skip
-    ax.plot(*theta0, "o", color="k", ms=5, label=r"start $\theta_0$", gid="start")
-    ax.plot([], [], "*", color="k", ms=9, label=r"minimiser $\theta^*$ of $E$")
-    ax.legend(fontsize=7, loc="lower left")
+        ax.plot(*np.column_stack([theta0, limits[n]]), ":", color=VERMILLION, lw=1.0,
+                label="GD on one example" if n == 0 else None, gid="to-limit")  # fmt: skip
+    ax.plot(*limits.T, "o", color=VERMILLION, ms=5, mec=BLACK, mew=0.4,
+            label="end of GD on one example", gid="limits")  # fmt: skip
+    ax.plot(*limits.mean(axis=0), "X", color=PURPLE, ms=11, mec=BLACK, mew=0.7, linestyle="none",
+            zorder=4, label="average of those ends", gid="average-of-limits")  # fmt: skip
+    ax.plot(*theta0, "o", color=BLACK, ms=5, label=r"start $\theta_0$", gid="start")
+    handles, labels = ax.get_legend_handles_labels()
+    first = labels.index(r"minimiser $\theta^*$ of $E$")  # the star: last in the legend
+    order = [i for i in range(len(labels)) if i != first] + [first]
+    ax.legend([handles[i] for i in order], [labels[i] for i in order], loc="upper left",
+              bbox_to_anchor=(1.03, 1.0), borderaxespad=0.0, handlelength=2.0)  # fmt: skip
 
 
 def draw_average_weights(fig, local_steps, lr, *, problem, budget=60):
     r"""Contours with GD and FedAvg paths (left) and their cost per gradient evaluation (right).
+
+    FedAvg, "average the weights every :math:`k` steps", is drawn and named alike in both
+    panels; with :math:`k = 1` it is gradient descent, and a note says that the two paths
+    coincide.
 
     Parameters
     ----------
@@ -134,24 +185,40 @@ def draw_average_weights(fig, local_steps, lr, *, problem, budget=60):
     """
     runs = fedavg_and_gd(problem, lr=lr, local_steps=local_steps, budget=budget)
     limits = per_example_limits(problem.params, problem.X, problem.y)
-    ax, ax2 = fig.subplots(1, 2, width_ratios=(1.1, 1))
+    gd, avg = METHODS["gd"], METHODS["average"]
+    gd_label = "GD: average the gradients"
+    fed_label = "FedAvg: average the weights every $k$ steps"
+    ax, ax2 = fig.subplots(1, 2)
     _contours(ax, problem)
-    ax.plot(*runs["gd"].T, "-", color="tab:blue", lw=1.5, label="GD (mean gradient)", gid="gd-path")
-    ax.plot(*runs["fedavg"].T, "o-", color="tab:red", ms=3, lw=1.2,
-            label=f"average weights every {local_steps} steps", gid="fedavg-path")  # fmt: skip
-    ax.plot(*limits.mean(axis=0), marker="X", color="tab:purple", ms=8, linestyle="none",
-            label="average of one-example limits", gid="average-of-limits")  # fmt: skip
-    ax.legend(loc="lower left", fontsize=6)
-    ax.set_title(f"$k = {local_steps}$, $\\eta = {lr:g}$", fontsize=9)
+    ax.plot(*runs["gd"].T, color=gd["color"], linestyle=gd["linestyle"], lw=2.4, label=gd_label,
+            gid="gd-path")  # fmt: skip
+    ax.plot(*runs["fedavg"].T, color=avg["color"], linestyle=avg["linestyle"], lw=1.5,
+            marker=avg["marker"], ms=3.5, label=fed_label, gid="fedavg-path")  # fmt: skip
+    ax.plot(*limits.mean(axis=0), marker="X", color=PURPLE, ms=10, mec=BLACK, mew=0.7,
+            linestyle="none", label=r"average of one-example limits ($k \to \infty$)",
+            gid="average-of-limits")  # fmt: skip
+    if local_steps == 1:
+        note = (
+            "$k = 1$: averaging the weights\nafter every step is GD, so\n"
+            "the dots sit on the GD path"
+        )
+        ax2.text(0.97, 0.97, note, transform=ax2.transAxes, ha="right", va="top",
+                 gid="coincide-note", **NOTE)  # fmt: skip
+    ax.set_title(f"$k = {local_steps}$, $\\eta = {lr:g}$")
     evals = np.arange(budget + 1)
-    ax2.semilogy(evals, runs["gd_cost"], color="tab:blue", label="GD", gid="gd-cost")
-    ax2.semilogy(evals[:: local_steps], runs["fedavg_cost"], "o-", color="tab:red", ms=3,
-                 label="FedAvg", gid="fedavg-cost")  # fmt: skip
+    ax2.semilogy(evals, runs["gd_cost"], color=gd["color"], linestyle=gd["linestyle"], lw=2.4,
+                 label=gd_label, gid="gd-cost")  # fmt: skip
+    ax2.semilogy(evals[::local_steps], runs["fedavg_cost"], color=avg["color"],
+                 linestyle=avg["linestyle"], lw=1.5, marker=avg["marker"], ms=3.5, label=fed_label,
+                 gid="fedavg-cost")  # fmt: skip
     E_star = line_cost(problem.theta_star, problem.X, problem.y)
-    ax2.axhline(E_star, color="k", lw=0.8, ls="--", label="minimum $E^*$", gid="minimum-cost")
+    ax2.axhline(E_star, label="minimum $E^*$ of $E$", gid="minimum-cost", **MINIMUM)
     ax2.set_xlabel("gradient evaluations per example")
     ax2.set_ylabel("cost $E$ on the whole set")
-    ax2.legend(fontsize=6)
+    _integer_ticks(ax2.xaxis)
+    handles, labels = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    fig.legend(handles[1:] + h2[-1:], labels[1:] + l2[-1:], loc="outside lower center", ncols=2)
 
 
 def draw_weight_interpolation(fig, net_a, net_b, X, y, *, activations="tanh"):
@@ -177,22 +244,27 @@ def draw_weight_interpolation(fig, net_a, net_b, X, y, *, activations="tanh"):
     ts = np.linspace(0.0, 1.0, 21)
     path = [cost(average_params([net_a, net_b], [1 - t, t]), X, y, activations) for t in ts]
     ax1, ax2 = fig.subplots(1, 2)
-    ax1.plot(ts, path, "o-", ms=3, gid="segment-cost")
+    ax1.plot(ts, path, "o-", color=BLUE, ms=3.5, label="cost on the segment", gid="segment-cost")
     E_zero = reduce(squared_error(np.zeros(np.shape(y)), y))  # the cost of predicting 0
-    ax1.axhline(E_zero, color="k", ls="--", lw=0.8, label="predict 0", gid="zero-prediction-cost")
+    ax1.axhline(E_zero, label="predict 0", gid="zero-prediction-cost", **MINIMUM)
     ax1.set_xlabel(r"$t$ in $(1 - t)\,\theta_A + t\,\theta_B$")
     ax1.set_ylabel("cost $E$")
     ax1.legend()
-    ax2.plot(X, y, ".", color="0.6", label="data", gid="data")
-    ax2.plot(X, predict(net_a, X, activations), label="A (= B)", gid="net-a")
-    ax2.plot(X, predict(average_params([net_a, net_b]), X, activations), label="average",
-             gid="midpoint")  # fmt: skip
+    ax2.plot(X, y, "o", color=GREY, ms=3, label="data", gid="data")
+    ax2.plot(X, predict(net_a, X, activations), color=BLUE, linestyle="-", label="A (= B)",
+             gid="net-a")  # fmt: skip
+    ax2.plot(X, predict(average_params([net_a, net_b]), X, activations), color=VERMILLION,
+             linestyle="--", label="average", gid="midpoint")  # fmt: skip
     ax2.set_xlabel("$x$")
     ax2.legend()
 
 
 def draw_batch_sizes(fig, batch_size, lr, num_epochs, shuffle, *, problem, seed=0):
     r"""One minibatch-SGD run on the line: path on the contours and cost per update.
+
+    The run is drawn as the method its batch size makes (:data:`style.METHODS
+    <mlcore.figures.style.METHODS>`: GD for :math:`B = N`, SGD for :math:`B = 1`,
+    minibatch otherwise), one dot per update, a square at the end of every epoch.
 
     Parameters
     ----------
@@ -220,27 +292,36 @@ def draw_batch_sizes(fig, batch_size, lr, num_epochs, shuffle, *, problem, seed=
                     rng=rng, record="step", track_epoch_loss=False)  # fmt: skip
     traj = hist.trajectory
     cost = line_cost(traj, X, y)
-    ax, ax2 = fig.subplots(1, 2, width_ratios=(1.1, 1))
+    method = _method(batch_size, N)
+    m = METHODS[method]
+    name = {"gd": "GD", "sgd": "SGD", "minibatch": "minibatch SGD"}[method]
+    ax, ax2 = fig.subplots(1, 2)
     _contours(ax, problem)
-    ax.plot(*traj.T, "-", color="tab:orange", lw=1.0, marker="o", ms=2, gid="path")
+    ax.plot(*traj.T, color=m["color"], linestyle=m["linestyle"], lw=1.3, marker="o", ms=2.5,
+            label=f"{name}, one dot per update", gid="path")  # fmt: skip
     ends = traj[:: hist.steps_per_epoch]
-    ax.plot(*ends.T, "s", color="tab:green", ms=3, linestyle="none", label="end of an epoch",
-            gid="epoch-ends")  # fmt: skip
-    ax.legend(loc="lower left", fontsize=6)
+    ax.plot(*ends.T, "s", color=GREEN, ms=6, mec=BLACK, mew=0.6, linestyle="none", zorder=4,
+            label="end of an epoch", gid="epoch-ends")  # fmt: skip
     per = hist.steps_per_epoch
-    ax.set_title(f"$B = {batch_size}$ of $N = {N}$: {per} updates per epoch", fontsize=8)
+    ax.set_title(f"$B = {batch_size}$ of $N = {N}$: {_plural(per, 'update')} per epoch")
     seen = examples_seen(N, batch_size, num_epochs)
-    ax2.semilogy(seen / N, cost, color="tab:orange", lw=1.2, gid="cost")
+    ax2.semilogy(seen / N, cost, color=m["color"], linestyle=m["linestyle"], lw=1.3, gid="cost")
     E_star = line_cost(problem.theta_star, X, y)
-    ax2.axhline(E_star, color="k", lw=0.8, ls="--", gid="minimum-cost")
+    ax2.axhline(E_star, label="minimum of $E$", gid="minimum-cost", **MINIMUM)
     ax2.set_xlabel("epochs (examples seen / $N$)")
     ax2.set_ylabel("cost $E$ on the whole set")
     ax2.set_ylim(E_star * 0.8, max(cost[0], E_star) * 1.5)
-    ax2.set_title(f"$\\eta = {lr:g}$, {'shuffled' if shuffle else 'fixed order'}", fontsize=8)
+    ax2.set_title(f"$\\eta = {lr:g}$, {'shuffled' if shuffle else 'fixed order'}")
+    handles, labels = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    fig.legend(handles[1:] + h2, labels[1:] + l2, loc="outside lower center", ncols=3)
 
 
 def draw_same_budget(fig, *, problem, runs):
     r"""Paths on the contours, cost per epoch and cost per update, for several batch sizes.
+
+    Each run is drawn as its method (:data:`style.METHODS <mlcore.figures.style.METHODS>`),
+    alike in the three panels; one legend under them names the runs.
 
     Parameters
     ----------
@@ -252,22 +333,26 @@ def draw_same_budget(fig, *, problem, runs):
         From :func:`same_budget_runs`.
     """
     N = problem.X.shape[0]
-    ax, ax2, ax3 = fig.subplots(1, 3, width_ratios=(1.1, 1, 1))
+    ax, ax2, ax3 = fig.subplots(1, 3)
     _contours(ax, problem)
     E_star = line_cost(problem.theta_star, problem.X, problem.y)
     for B, (traj, costs, seen) in runs.items():
-        name = "GD" if B == N else ("SGD" if B == 1 else "minibatch")
+        method = _method(B, N)
+        name = {"gd": "GD", "sgd": "SGD", "minibatch": "minibatch"}[method]
         label = f"{name}, $B = {B}$"
-        ax.plot(*traj.T, "-", lw=0.9, alpha=0.85, label=label)
-        ax2.semilogy(seen / N, costs - E_star, lw=1, label=label)
-        ax3.semilogy(np.arange(len(costs)), costs - E_star, lw=1, label=label)
-    ax.legend(fontsize=6, loc="lower left")
+        kw = {"color": METHODS[method]["color"], "linestyle": METHODS[method]["linestyle"]}
+        lw = 1.8 if method == "gd" else 1.1
+        ax.plot(*traj.T, lw=lw, label=label, **kw)
+        ax2.semilogy(seen / N, costs - E_star, lw=lw, label=label, **kw)
+        ax3.semilogy(np.arange(len(costs)), costs - E_star, lw=lw, label=label, **kw)
     ax2.set_xlabel("epochs (examples seen / $N$)")
     ax2.set_ylabel("excess cost $E - E^*$")
     ax3.set_xlabel("updates")
     ax3.set_xscale("log")
-    ax2.set_title("same gradient budget", fontsize=9)
-    ax3.set_title("per update", fontsize=9)
+    ax2.set_title("same gradient budget")
+    ax3.set_title("per update")
+    handles, labels = ax2.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(runs))
 
 
 def draw_minibatch_cloud(fig, batch_size, *, G, num_draws=400, seed=0, lim=None):
@@ -275,7 +360,9 @@ def draw_minibatch_cloud(fig, batch_size, *, G, num_draws=400, seed=0, lim=None)
 
     Draws :math:`D` minibatch means :math:`g_B` (two coordinates), the full
     gradient :math:`\bar g`, and the ellipse of two standard deviations of the
-    predicted covariance :math:`\frac{\Sigma}{B}\frac{N-B}{N-1}`.
+    predicted covariance :math:`\frac{\Sigma}{B}\frac{N-B}{N-1}`.  At :math:`B = N`
+    every minibatch is the whole set: the measured trace is rounding noise and is
+    printed as 0, and a note says why the cloud is one point.
 
     Parameters
     ----------
@@ -298,27 +385,31 @@ def draw_minibatch_cloud(fig, batch_size, *, G, num_draws=400, seed=0, lim=None)
     S = minibatch_means(G, batch_size, num_draws, rng)
     pred = predicted_minibatch_covariance(G, batch_size)
     ax = fig.add_subplot()
-    ax.plot(G[:, 0], G[:, 1], ".", color="0.7", ms=4, label="one example $g_n$", gid="examples")
-    ax.plot(S[:, 0], S[:, 1], ".", color="tab:blue", ms=2, alpha=0.5, label="minibatch $g_B$",
+    ax.plot(G[:, 0], G[:, 1], "o", color=GREY, ms=3.5, mfc="none", mew=0.8,
+            label="one example $g_n$", gid="examples")  # fmt: skip
+    ax.plot(S[:, 0], S[:, 1], ".", color=BLUE, ms=3, alpha=0.5, label="minibatch mean $g_B$",
             gid="minibatch-means")  # fmt: skip
     vals, vecs = np.linalg.eigh(pred)
     t = np.linspace(0, 2 * np.pi, 100)
     ell = (vecs * (2 * np.sqrt(np.maximum(vals, 0)))) @ np.vstack([np.cos(t), np.sin(t)])
-    ax.plot(g_bar[0] + ell[0], g_bar[1] + ell[1], color="tab:red", lw=1.2,
-            label="predicted $2\\sigma$", gid="predicted-ellipse")  # fmt: skip
-    ax.plot(*g_bar, "*", color="k", ms=10, label="full gradient $\\bar g$", gid="full-gradient")
+    ax.plot(g_bar[0] + ell[0], g_bar[1] + ell[1], color=VERMILLION, lw=1.8,
+            label="predicted $2\\sigma$ ellipse", gid="predicted-ellipse")  # fmt: skip
+    ax.plot(*g_bar, "*", color=BLACK, ms=12, label="full gradient $\\bar g$", gid="full-gradient")
     measured = covariance_trace(S)
-    ax.set_title(
-        f"$B = {batch_size}$ of {N}: tr Cov measured {measured:.3g}, "
-        f"predicted {np.trace(pred):.3g}",
-        fontsize=8,
-    )
+    # below this the measured spread is rounding error (every g_B equals g_bar)
+    noise = 1e-9 * max(float(np.trace(np.atleast_2d(np.cov(G.T, bias=True)))), 1e-300)
+    shown = "0" if abs(measured) <= noise else f"{measured:.3g}"
+    ax.set_title(f"$B = {batch_size}$ of {N}: tr Cov measured {shown}, "
+                 f"predicted {np.trace(pred):.3g}")  # fmt: skip
+    if batch_size >= N:
+        ax.text(1.03, 0.0, "$B = N$: every minibatch\nis the whole set, so\nevery $g_B = \\bar g$",
+                transform=ax.transAxes, ha="left", va="bottom", gid="full-batch-note")  # fmt: skip
     if lim is not None:
         ax.set_xlim(lim[:2])
         ax.set_ylim(lim[2:])
     ax.set_xlabel(r"$\partial E / \partial w$")
     ax.set_ylabel(r"$\partial E / \partial b$")
-    ax.legend(fontsize=6, loc="upper left")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.03, 1.0), borderaxespad=0.0, markerscale=1.4)
 
 
 def draw_noise_vs_batch_size(fig, *, noise):
@@ -334,18 +425,18 @@ def draw_noise_vs_batch_size(fig, *, noise):
     ax = fig.add_subplot()
     B = noise["B"]
     keep = noise["pred_without"] > 0
-    ax.loglog(B, noise["pred_with"], "-", color="tab:orange", label=r"$\mathrm{tr}\,\Sigma / B$",
+    ax.loglog(B, noise["pred_with"], "-", color=ORANGE, label=r"$\mathrm{tr}\,\Sigma / B$",
               gid="predicted-with")  # fmt: skip
-    ax.loglog(B, noise["with"], "o", color="tab:orange", ms=5, mfc="none",
+    ax.loglog(B, noise["with"], "o", color=ORANGE, ms=6, mfc="none", mew=1.3,
               label="measured, with replacement", gid="measured-with")  # fmt: skip
-    ax.loglog(B[keep], noise["pred_without"][keep], "-", color="tab:blue",
+    ax.loglog(B[keep], noise["pred_without"][keep], "--", color=BLUE,
               label=r"$\frac{\mathrm{tr}\,\Sigma}{B}\,\frac{N-B}{N-1}$",
               gid="predicted-without")  # fmt: skip
-    ax.loglog(B[keep], noise["without"][keep], "s", color="tab:blue", ms=4,
+    ax.loglog(B[keep], noise["without"][keep], "s", color=BLUE, ms=5,
               label="measured, without replacement", gid="measured-without")  # fmt: skip
     ax.set_xlabel("batch size $B$")
     ax.set_ylabel(r"$\mathrm{tr}\,\mathrm{Cov}[g_B]$")
-    ax.legend(fontsize=7)
+    ax.legend(loc="lower left")
 
 
 def draw_effective_lr(fig, batch_sizes, lr, final_mean, final_sum, E_star, *, cap=1e3):
@@ -368,21 +459,23 @@ def draw_effective_lr(fig, batch_sizes, lr, final_mean, final_sum, E_star, *, ca
         Excess costs above this are drawn at ``cap`` and marked "diverged".
     """
     Bs = np.asarray(batch_sizes)
+    mean, total = series(0), series(1)
+    mean_label = r"mean reduction, $\eta$ fixed"
+    sum_label = r"sum reduction, $\eta$ fixed (= mean with $\eta B$)"
     ax1, ax2 = fig.subplots(1, 2)
-    ax1.plot(Bs, np.full(len(Bs), lr), "o-", label=r"mean: $\eta$", gid="lr-mean")
-    ax1.plot(Bs, lr * Bs, "s-", label=r"sum: $\eta B$", gid="lr-sum")
+    ax1.plot(Bs, np.full(len(Bs), lr), label=mean_label, gid="lr-mean", **mean)
+    ax1.plot(Bs, lr * Bs, label=sum_label, gid="lr-sum", **total)
     ax1.set_ylabel("effective learning rate")
-    ax1.legend()
-    runs = ((final_mean, r"mean, $\eta$ fixed", "o", "final-mean"),
-            (final_sum, r"sum, $\eta$ fixed (= mean, $\eta B$)", "s", "final-sum"))  # fmt: skip
-    for values, label, marker, gid in runs:
-        ax2.plot(Bs, np.minimum(np.asarray(values) - E_star, cap), marker + "-", label=label,
-                 gid=gid)  # fmt: skip
-    ax2.axhline(cap, color="k", lw=0.6, ls=":", gid="cap")
-    ax2.text(Bs[0], cap * 1.5, "diverged", fontsize=8, gid="diverged")
+    runs = ((final_mean, mean_label, mean, "final-mean"),
+            (final_sum, sum_label, total, "final-sum"))  # fmt: skip
+    for values, label, kw, gid in runs:
+        ax2.plot(Bs, np.minimum(np.asarray(values) - E_star, cap), label=label, gid=gid, **kw)
+    ax2.axhline(cap, color=BLACK, lw=0.8, ls=":", gid="cap")
+    ax2.text(Bs[0], cap * 1.6, "diverged", fontsize=9, va="bottom", gid="diverged")
     ax2.set_ylabel("excess cost after 5 epochs")
-    ax2.legend(fontsize=8)
     for ax in (ax1, ax2):
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("batch size $B$")
+    ax2.set_ylim(top=cap * 30)  # room for the word above the line
+    fig.legend(*ax2.get_legend_handles_labels(), loc="outside lower center", ncols=2)

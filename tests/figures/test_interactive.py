@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import base64
+import io
 import itertools
 import re
 
 import numpy as np
 import pytest
 
-from mlcore.figures.interactive import Control, checkbox, dropdown, explorable, render_png, slider
+from mlcore.figures.interactive import (
+    LIVE_HINT,
+    Control,
+    checkbox,
+    dropdown,
+    explorable,
+    render_png,
+    slider,
+)
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -43,7 +52,8 @@ def test_one_frame_per_combination_in_the_html(exp):
         png = base64.b64decode(b64)
         assert png.startswith(b"\x89PNG")
         values = dict(zip(CONTROLS, combo, strict=True))
-        assert png == render_png(draw, values, figsize=(2.0, 1.5), dpi=60)
+        assert png == render_png(draw, values, figsize=(2.0, 1.5), dpi=60,
+                                 positions=exp.positions)  # fmt: skip
 
 
 def test_html_is_self_contained_with_plain_controls(exp):
@@ -76,6 +86,51 @@ def test_png_frames_are_reproducible():
     assert b"Software" not in render_png(draw, values)
 
 
+def png_chunks(png):
+    """The chunk types of a PNG file, in order."""
+    out, i = [], 8
+    while i < len(png):
+        n = int.from_bytes(png[i : i + 4], "big")
+        out.append(png[i + 4 : i + 8].decode("ascii"))
+        i += 12 + n
+    return out
+
+
+def test_frames_are_twice_their_display_size_in_few_colours(exp):
+    """Shown at figsize * dpi CSS pixels; drawn with twice as many pixels; a small palette."""
+    from PIL import Image
+
+    assert exp.size == (120, 90)  # 2 x 1.5 in at 60 px per inch
+    for png in exp.frames:
+        image = Image.open(io.BytesIO(png))
+        assert image.size == (240, 180)
+        assert image.mode == "P" and len(image.getcolors()) <= 64
+        assert set(png_chunks(png)) <= {"IHDR", "PLTE", "IDAT", "IEND"}, "no metadata"
+    img = re.search(r"<img [^>]*>", exp.html).group(0)
+    assert 'width="120" height="90"' in img and "max-width:100%;height:auto" in img
+    full = render_png(draw, {"a": 1.0, "colour": "C0", "shift": True}, colors=None)
+    assert Image.open(io.BytesIO(full)).mode == "RGB"
+    assert Image.open(io.BytesIO(full)).size == (4 * 96 * 2, 3 * 96 * 2)  # the defaults
+    # a display size in whole CSS pixels: figsize is rounded to them
+    e = explorable(draw_one, {"a": slider([1.0])}, figsize=(2.01, 1.0), dpi=100)
+    assert e.size == (201, 100) and e.figsize == (2.01, 1.0)
+
+
+def test_the_live_view_shows_the_image_at_its_size_full_labels_and_a_hint(exp):
+    import ipywidgets as widgets
+
+    controls, image, hint = exp.widget.children
+    assert image is exp.image
+    assert (image.width, image.height) == ("120", "90")
+    assert image.layout.width == "120px" and image.layout.max_width == "100%"
+    assert image.layout.height == "auto", "scaled down keeps its aspect, never stretched"
+    assert exp.widget.layout.align_items == "flex-start"
+    for w in controls.children:  # the whole label, not cut to the default width
+        assert w.style.description_width == "initial"
+    assert isinstance(hint, widgets.HTML) and "run this cell" in hint.value.lower()
+    assert LIVE_HINT.split(":")[0] in hint.value
+
+
 def test_bundle_carries_widget_view_and_html(exp):
     bundle = exp._repr_mimebundle_()
     assert bundle["text/html"] == exp.html
@@ -97,7 +152,8 @@ def test_live_callback_over_the_extremes_of_every_control(exp):
             after = bytes(exp.image.value)
             assert after != before, f"moving {name} to {value!r} did not redraw"
             assert after.startswith(b"\x89PNG")
-            expected = render_png(draw, exp.values(), figsize=(2.0, 1.5), dpi=60)
+            expected = render_png(draw, exp.values(), figsize=(2.0, 1.5), dpi=60,
+                                  positions=exp.positions)  # fmt: skip
             assert after == expected
 
 

@@ -198,7 +198,14 @@ def test_three_answers_paths_are_the_three_procedures(problem, num_steps):
     assert len({colour(one_gid(fig, f"{key}-path")) for key in paths}) == 3
     assert xy(one_gid(fig, "minimum-cost"))[0, 1] == pytest.approx(E_star, rel=1e-12)
     assert one_gid(fig, "gd-cost").axes.get_yscale() == "log"
-    assert numbers(one_gid(fig, "gd-path").axes.get_title()) == [T]
+    title = one_gid(fig, "gd-path").axes.get_title()
+    assert numbers(title) == [T] and title.endswith("1 step" if T == 1 else f"{T} steps")
+    # after one step the average of the weights is the GD step: the figure says so
+    assert len(all_gid(fig, "coincide-note")) == (T == 1)
+    ax2 = one_gid(fig, "gd-cost").axes
+    ax2.figure.draw_without_rendering()
+    ticks = [t for t in ax2.get_xticks() if ax2.get_xlim()[0] <= t <= ax2.get_xlim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks), "steps are whole numbers"
 
 
 # ---------------------------------------------------------------- draw_per_example_limits
@@ -278,10 +285,14 @@ def test_average_weights_paths_are_gd_and_fedavg(problem, k):
     assert xy(one_gid(fig, "minimum-cost"))[0, 1] == pytest.approx(minimum_cost(problem))
     assert same_colour(gd_line, gd_cost) and same_colour(fed_line, fed_cost)
     assert not same_colour(gd_line, fed_line)
-    assert "GD" in gd_line.get_label() and "GD" in gd_cost.get_label()
-    assert "average" in fed_line.get_label() and numbers(fed_line.get_label()) == [k]
-    assert "FedAvg" in fed_cost.get_label()
+    assert "GD" in gd_line.get_label() and gd_line.get_label() == gd_cost.get_label()
+    # one name for FedAvg in both panels, which says what it does; the title gives k
+    assert fed_line.get_label() == fed_cost.get_label()
+    assert "FedAvg" in fed_cost.get_label() and "average the weights" in fed_cost.get_label()
+    assert numbers(fed_line.get_label()) == []
     assert numbers(gd_line.axes.get_title()) == [k, lr]
+    notes = all_gid(fig, "coincide-note")  # k = 1 says that the paths coincide, others not
+    assert len(notes) == (k == 1) and all("is GD" in t.get_text() for t in notes)
     _, long = mlcore.federated_averaging(
         problem.params, X, y, activations="identity", lr=0.1, local_steps=1000, rounds=1
     )
@@ -371,7 +382,9 @@ def test_batch_sizes_path_title_and_cost(problem, B, shuffle):
     np.testing.assert_allclose(path, hist.trajectory, rtol=1e-12)
     np.testing.assert_allclose(xy(one_gid(fig, "epoch-ends")), path[::K])
     assert len(path[::K]) == epochs + 1
-    assert numbers(path_line.axes.get_title()) == [B, N, K]
+    title = path_line.axes.get_title()
+    assert numbers(title) == [B, N, K]
+    assert ("1 update per epoch" if K == 1 else f"{K} updates per epoch") in title
 
     curve = one_gid(fig, "cost")
     seen = np.cumsum([0] + sizes * epochs)
@@ -487,7 +500,8 @@ def test_minibatch_cloud_at_the_full_batch_is_one_point(problem, line_gradients)
         xy(one_gid(fig, "predicted-ellipse")), np.tile(g_bar, (100, 1)), atol=1e-12
     )
     title = numbers(cloud_axes_title(fig))
-    assert title[:2] == [N, N] and abs(title[2]) < 1e-20 and title[3] == 0
+    assert title[:2] == [N, N] and title[2] == 0 and title[3] == 0  # rounding noise shows as 0
+    assert "whole set" in one_gid(fig, "full-batch-note").get_text()
     ax = one_gid(fig, "minibatch-means").axes
     assert (*ax.get_xlim(), *ax.get_ylim()) == lim
 
