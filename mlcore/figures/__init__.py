@@ -10,7 +10,9 @@ style (:func:`mlcore.figures.style.use`).
   a kernel and precomputed frames with plain HTML controls in the static book.
 * :mod:`mlcore.figures.part1` - the figures of Part I.
 * :mod:`mlcore.figures.part2` - the frames of Part II's explorables.
-* :mod:`mlcore.figures.distributed` - the figures of Part V.
+* :mod:`mlcore.figures.deep_digits`, :mod:`mlcore.figures.hyperparams`,
+  :mod:`mlcore.figures.noise_floor` - the figures of Part III.
+* :mod:`mlcore.figures.distributed` - the figures of Part IV.
 """
 
 from . import style
