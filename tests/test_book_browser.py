@@ -32,22 +32,6 @@ EXPLORABLE_PAGES = {
 TEXT_PAGE_BUDGET = 3_000_000
 EXPLORABLE_PAGE_BUDGET = 5_000_000
 
-# Content-owned exception, to be emptied by the notebooks' authors, never by loosening
-# the check. Figures drawn by a notebook cell get their alt text from the cell's metadata
-# (myst-nb: ``"mystnb": {"image": {"alt": "..."}}``); until then the built page shows the
-# image's file name (``../_images/<hash>.png``) as its alt text. On the pages listed here
-# such notebook figures are let through; every other image of these pages, and every
-# image of every other page, must say what it shows.
-PENDING_FIGURE_ALT_TEXT = {
-    "book/training_set_cost.html",
-    "book/one_neuron.html",
-    "book/backprop.html",
-    "book/batch_gradients.html",
-    "book/average_weights.html",
-    "book/gd_sgd_minibatch.html",
-    "book/minibatch_noise.html",
-    "book/last_batch.html",
-}
 
 AXE_JS = files("axe_playwright_python").joinpath("axe.min.js").read_text()
 
@@ -230,8 +214,6 @@ def test_axe_finds_no_serious_violation(browser, site, path):
 @pytest.mark.parametrize("path", PAGES)
 def test_every_image_says_what_it_shows(browser, site, path):
     missing = visit(browser, site, path)["images_without_alt"]
-    if path in PENDING_FIGURE_ALT_TEXT:
-        missing = [alt for alt in missing if not alt.startswith("../_images/")]
     assert not missing, f"images without alt text (cell metadata mystnb.image.alt): {missing}"
 
 

@@ -23,17 +23,6 @@ PAGES = [
 
 SRC = "el => el.querySelector('img').getAttribute('src')"
 
-# Content-owned exception, to be emptied when the chapters are re-run with a
-# mlcore.interactive whose sliders carry aria-valuetext (the stored outputs of these
-# pages have none): a screen reader announces such a slider as its position ("3"), not
-# its value ("30 steps"). Never loosen the check itself.
-PENDING_SLIDER_VALUETEXT = {
-    "book/first_look.html",
-    "book/average_weights.html",
-    "book/gd_sgd_minibatch.html",
-    "book/minibatch_noise.html",
-}
-
 
 def _move(control, kind):
     """Set a static control to a new state and fire the events a reader's action fires."""
@@ -140,17 +129,7 @@ def test_controls_work_from_the_keyboard(browser, site, path):
 @pytest.mark.skipif(not PAGES, reason="no chapter uses mlcore.interactive yet")
 @pytest.mark.parametrize(
     "path",
-    [
-        pytest.param(
-            p,
-            marks=pytest.mark.xfail(
-                reason="stored outputs predate aria-valuetext: PENDING_SLIDER_VALUETEXT"
-            ),
-        )
-        if p in PENDING_SLIDER_VALUETEXT
-        else p
-        for p in PAGES
-    ],
+    PAGES,
 )
 def test_sliders_announce_their_value_in_words(browser, site, path):
     """``aria-valuetext`` names the value shown beside the slider, and follows it."""
