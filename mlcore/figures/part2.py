@@ -264,7 +264,8 @@ def draw_batch_sizes(fig, batch_size, lr, num_epochs, shuffle, *, problem, seed=
 
     The run is drawn as the method its batch size makes (:data:`style.METHODS
     <mlcore.figures.style.METHODS>`: GD for :math:`B = N`, SGD for :math:`B = 1`,
-    minibatch otherwise), one dot per update, a square at the end of every epoch.
+    minibatch otherwise), one dot per update, a square at the end of every epoch; the
+    legend is the same in every frame.
 
     Parameters
     ----------
@@ -294,11 +295,11 @@ def draw_batch_sizes(fig, batch_size, lr, num_epochs, shuffle, *, problem, seed=
     cost = line_cost(traj, X, y)
     method = _method(batch_size, N)
     m = METHODS[method]
-    name = {"gd": "GD", "sgd": "SGD", "minibatch": "minibatch SGD"}[method]
     ax, ax2 = fig.subplots(1, 2)
     _contours(ax, problem)
+    # one label for every frame, so that the legend does not move when B does
     ax.plot(*traj.T, color=m["color"], linestyle=m["linestyle"], lw=1.3, marker="o", ms=2.5,
-            label=f"{name}, one dot per update", gid="path")  # fmt: skip
+            label="the run, one dot per update", gid="path")  # fmt: skip
     ends = traj[:: hist.steps_per_epoch]
     ax.plot(*ends.T, "s", color=GREEN, ms=6, mec=BLACK, mew=0.6, linestyle="none", zorder=4,
             label="end of an epoch", gid="epoch-ends")  # fmt: skip

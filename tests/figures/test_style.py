@@ -242,7 +242,7 @@ def test_frames_are_readable_at_their_display_size(cases, name):
      "draw_local_sgd"],
 )  # fmt: skip
 def test_the_frames_of_an_explorable_keep_their_axes_in_place(cases, name):
-    """Every frame puts every axes at the same place, whatever its tick labels or legend."""
+    """Every frame puts every axes, and the legend under them, at the same place."""
     draw, combos = cases[name]
     combos = _spread(combos)
     size = BOOK_SIZES[name]
@@ -261,10 +261,12 @@ def _spread(combos, most=8):
 
 
 def _boxes(fig):
-    """Where the axes are drawn (equal-scale axes shrink to their aspect when drawn)."""
-    for ax in fig.axes:
-        ax.apply_aspect()
-    return tuple(np.round(np.ravel([ax.get_position().bounds for ax in fig.axes]), 9))
+    """Where the axes are drawn (equal-scale axes shrink to their aspect when drawn), and
+    the legends under them."""
+    fig.draw_without_rendering()
+    axes = [ax.get_position().bounds for ax in fig.axes]
+    legends = [leg.get_window_extent().bounds for leg in fig.legends]
+    return tuple(np.round(np.ravel(axes + legends), 6))
 
 
 def test_without_the_shared_layout_frames_would_shift(cases):
