@@ -109,10 +109,17 @@ def torch_setup():
 
 
 def torch_model(torch, params, dtype):
+    """A tanh MLP with mlcore's parameters (identity output layer), any depth."""
     nn = torch.nn
-    model = nn.Sequential(nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 10)).to(dtype)
+    layers = []
+    for k, p in enumerate(params):
+        layers.append(nn.Linear(p["W"].shape[1], p["W"].shape[0]))
+        if k < len(params) - 1:
+            layers.append(nn.Tanh())
+    model = nn.Sequential(*layers).to(dtype)
+    linears = [m for m in model if isinstance(m, nn.Linear)]
     with torch.no_grad():
-        for lin, p in zip((model[0], model[2]), params, strict=True):
+        for lin, p in zip(linears, params, strict=True):
             lin.weight.copy_(torch.from_numpy(p["W"]))
             lin.bias.copy_(torch.from_numpy(p["b"]))
     return model
@@ -347,6 +354,38 @@ def main(argv=None):
     acc = accs[-1]
     add("10 epochs SGD B=32 (train())", t_train, f"test accuracy {acc:.3f}", None,
         "< 50 ms, acc >= 0.93", t_train < 0.05 and acc >= 0.93, ratio="—")  # fmt: skip
+
+    # 5. one epoch of the Part III network (64-32-32-32-32-10 tanh), B = 32, float32
+    deep_sizes = (64, 32, 32, 32, 32, 10)
+    deep0 = mc.init_params(deep_sizes, np.random.default_rng(2), dtype=np.float32)
+    X32, y32 = Xtr.astype(np.float32), ytr
+
+    def ml_epoch():
+        mc.train(deep0, X32, y32, activations=ACTS, loss=LOSS, lr=LR, num_epochs=1,
+                 batch_size=32, rng=np.random.default_rng(3), track_epoch_loss=False)  # fmt: skip
+
+    cases = {"ml": (ml_epoch, 1, None)}
+    if torch:
+        model = torch_model(torch, deep0, torch.float32)
+        opt = torch.optim.SGD(model.parameters(), lr=LR)
+        Xt, yt = torch.from_numpy(X32), torch.from_numpy(y32)
+        ce = torch.nn.functional.cross_entropy
+
+        def torch_epoch():
+            order = torch.from_numpy(np.random.default_rng(3).permutation(len(y32)))
+            for start in range(0, len(y32), 32):
+                idx = order[start : start + 32]
+                opt.zero_grad()
+                ce(model(Xt[idx]), yt[idx]).backward()
+                opt.step()
+
+        cases["torch"] = (torch_epoch, 1, None)
+    t = interleaved(cases, rep)
+    if torch:
+        add("one epoch, Part III net, B=32 f32", t["ml"], "PyTorch eager float32", t["torch"],
+            "(info)", None)  # fmt: skip
+    else:
+        add("one epoch, Part III net, B=32 f32", t["ml"], "—", None, "(no reference)", None)
 
     # ------------------------------------------------------------------ report
     blas = ", ".join(f"{i['internal_api']} {i.get('version')}" for i in threadpool_info())
