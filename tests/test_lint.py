@@ -1,4 +1,7 @@
-"""The code base is ruff clean: lint everywhere (notebooks too), formatting for .py files."""
+"""The code base is ruff clean: lint and formatting everywhere, notebooks included.
+
+The chapters' code is formatted at 79 characters (``book/ruff.toml``): it is read in
+the book's text column."""
 
 from __future__ import annotations
 
@@ -25,7 +28,9 @@ def test_ruff_check():
 
 
 def test_ruff_format():
-    targets = [p for p in ("mlcore", "tests", "scripts", "benchmarks") if (REPO / p).exists()]
+    targets = [
+        p for p in ("mlcore", "tests", "scripts", "benchmarks", "book") if (REPO / p).exists()
+    ]
     result = subprocess.run(
         [ruff(), "format", "--check", *targets], cwd=REPO, capture_output=True, text=True
     )

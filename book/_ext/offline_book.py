@@ -42,7 +42,9 @@ def _drop_thebe_listeners(app):
         app.events.listeners[event] = [
             listener
             for listener in listeners
-            if not getattr(listener.handler, "__module__", "").startswith("sphinx_thebe")
+            if not getattr(listener.handler, "__module__", "").startswith(
+                "sphinx_thebe"
+            )
         ]
 
 
@@ -56,7 +58,10 @@ def _widget_script(asset, renderer_files) -> bool:
     filename = getattr(asset, "filename", None) or ""
     if attributes.get("type") == WIDGET_STATE:
         return True
-    return "://" not in filename and posixpath.normpath(filename) in renderer_files
+    return (
+        "://" not in filename
+        and posixpath.normpath(filename) in renderer_files
+    )
 
 
 def _drop_unused_widget_scripts(app, pagename, templatename, context, doctree):
@@ -76,7 +81,9 @@ def _drop_print_button(app, pagename, templatename, context, doctree):
     for button in context.get("header_buttons", []):
         if button.get("label") == "download-buttons":
             button["buttons"] = [
-                b for b in button.get("buttons", []) if b.get("label") != "download-pdf-button"
+                b
+                for b in button.get("buttons", [])
+                if b.get("label") != "download-pdf-button"
             ]
 
 
@@ -87,14 +94,20 @@ ICON_FONTS = {
     "fa-regular-400": "offline_book-fa-regular-400.woff",
     "fa-brands-400": "offline_book-fa-brands-400.woff",
 }
-_ICON_RULE = re.compile(r"([^{}]+)\{[^{}]*?content:\s*\"\\([0-9a-fA-F]{4,5})\s?\"")
-_CONTENT = re.compile(r"content:\s*\"([^\"]*)\"|--pst-icon-[\w-]+:\s*\"([^\"]*)\"")
+_ICON_RULE = re.compile(
+    r"([^{}]+)\{[^{}]*?content:\s*\"\\([0-9a-fA-F]{4,5})\s?\""
+)
+_CONTENT = re.compile(
+    r"content:\s*\"([^\"]*)\"|--pst-icon-[\w-]+:\s*\"([^\"]*)\""
+)
 _CLASS_ATTR = re.compile(r'class="([^"]*)"')
 
 
 def _glyphs(value: str) -> set[int]:
     """Private-use code points (Font Awesome's) of a CSS string, escaped or written out."""
-    text = re.sub(r"\\([0-9a-fA-F]{1,6})\s?", lambda m: chr(int(m.group(1), 16)), value)
+    text = re.sub(
+        r"\\([0-9a-fA-F]{1,6})\s?", lambda m: chr(int(m.group(1), 16)), value
+    )
     return {ord(c) for c in text if 0xE000 <= ord(c) <= 0xF8FF}
 
 
@@ -150,7 +163,8 @@ def _list_roles_of_citations(app, pagename, templatename, context, doctree):
     body = context.get("body")
     if body and 'role="list" class="citation-list"' in body:
         context["body"] = body.replace(
-            '<div role="list" class="citation-list">', '<div class="citation-list">'
+            '<div role="list" class="citation-list">',
+            '<div class="citation-list">',
         )
 
 
