@@ -12,7 +12,7 @@ style (:func:`mlcore.figures.style.use`).
 * :mod:`mlcore.figures.part2` - the frames of Part II's explorables.
 * :mod:`mlcore.figures.deep_digits`, :mod:`mlcore.figures.hyperparams`,
   :mod:`mlcore.figures.noise_floor` - the figures of Part III.
-* :mod:`mlcore.figures.distributed` - the figures of Part IV.
+* :mod:`mlcore.figures.distributed` - the figures of Part V.
 """
 
 from . import style

@@ -1,4 +1,4 @@
-r"""Figure builders of the distributed chapter (Part IV).
+r"""Figure builders of the distributed chapter (Part V).
 
 Every builder draws numbers that the processes (or the cost model) have already
 produced and the notebook has printed; none of them trains or times anything, so a
