@@ -6,7 +6,8 @@ several BLAS threads on a shared 2-core machine make them slower, not faster.
 
 A conftest.py in the repository's root is read whatever paths are given (``pytest``,
 ``pytest book/``, ``pytest book/first_look.ipynb``), so every nbval run of a notebook
-also compares its PNG images (``tests/nbval_png.py``).
+also compares its PNG images (``tests/nbval_png.py``), and the work is shared among
+several processes without splitting a notebook (``tests/parallel.py``).
 """
 
 import os
@@ -20,4 +21,4 @@ _TESTS = str(Path(__file__).resolve().parent / "tests")
 if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
 
-pytest_plugins = ["nbval_png"]
+pytest_plugins = ["nbval_png", "parallel"]

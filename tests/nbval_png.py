@@ -162,6 +162,7 @@ class _Session:
     seconds: float = 0.0
     folder: Path | None = None
     failures: list[str] = field(default_factory=list)
+    folders: list[Path] = field(default_factory=list)  # those of xdist's workers
 
     def out_dir(self) -> Path:
         if self.folder is None:
@@ -292,14 +293,46 @@ def pytest_report_header(config):
     return None
 
 
+def pytest_sessionfinish(session):
+    """On a pytest-xdist worker, hand this process's counts to the controlling process."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    state = session.config.stash.get(_session_key, None)
+    if workeroutput is not None and state is not None:
+        workeroutput["nbval_png"] = {
+            "images": state.images,
+            "cells": state.cells,
+            "volatile": state.volatile,
+            "seconds": state.seconds,
+            "folder": str(state.folder) if state.folder else None,
+            "failures": state.failures,
+        }
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """In the controlling process, add up the counts of each worker as it finishes."""
+    counts = getattr(node, "workeroutput", {}).get("nbval_png")
+    state = node.config.stash.get(_session_key, None)
+    if not counts or state is None:
+        return
+    state.images += counts["images"]
+    state.cells += counts["cells"]
+    state.volatile += counts["volatile"]
+    state.seconds += counts["seconds"]
+    state.failures += counts["failures"]
+    if counts["folder"]:
+        state.folders.append(Path(counts["folder"]))
+
+
 def pytest_terminal_summary(terminalreporter, config):
     state = config.stash.get(_session_key, None)
     if state is None or not (state.cells or state.volatile):
         return
+    folders = [str(f) for f in ([state.folder] if state.folder else []) + state.folders]
     terminalreporter.write_line(
         f"nbval PNG comparison: {state.images} stored image(s) in {state.cells} cell(s), "
         f"{len(state.failures)} cell(s) differ, {state.seconds:.2f} s"
-        + (f"; images of the differences in {state.folder}" if state.folder else "")
+        + (f"; images of the differences in {', '.join(folders)}" if folders else "")
     )
     for cell in state.volatile:
         terminalreporter.write_line(f"  images not compared (VOLATILE_FIGURES): {cell}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from matplotlib.figure import Figure
+from _book import assert_fits_the_book, book_figure
 from matplotlib.text import Text
 
 import mlcore as mc
@@ -50,7 +50,8 @@ def val_accuracy(params, h, Xv, yv):
 
 
 def assert_readable(fig):
-    """Every piece of text is at least 9 pt."""
+    """Every piece of text is at least 9 pt; at its book size nothing breaks the style."""
+    assert_fits_the_book(fig)
     texts = [t for t in fig.findobj(Text) if t.get_text() and t.get_visible()]
     assert texts
     small = [(t.get_text(), t.get_fontsize()) for t in texts if t.get_fontsize() < 9]
@@ -63,7 +64,7 @@ def test_epoch_curves_are_the_validation_losses_and_accuracies(moons, runs):
         label: {"val_loss": h.val_loss, "val_accuracy": val_accuracy(params, h, Xv, yv)}
         for label, h in runs.items()
     }
-    fig = figs.draw_epoch_curves(Figure(), curves)
+    fig = figs.draw_epoch_curves(book_figure("draw_epoch_curves"), curves)
     ax1, ax2 = fig.axes
     assert ax1.get_xscale() == "log" and ax1.get_yscale() == "log"
     for line, (label, h) in zip(ax1.lines, runs.items(), strict=True):
@@ -80,8 +81,11 @@ def test_epoch_curves_are_the_validation_losses_and_accuracies(moons, runs):
 
 def test_clock_curves_put_each_epoch_at_its_measured_time(runs):
     seconds = {"GD": 0.002, "B = 8": 0.005}
-    fig = figs.draw_clock_curves(Figure(), {k: {"val_loss": h.val_loss} for k, h in runs.items()},
-                                 seconds)  # fmt: skip
+    fig = figs.draw_clock_curves(
+        book_figure("draw_clock_curves"),
+        {k: {"val_loss": h.val_loss} for k, h in runs.items()},
+        seconds,
+    )
     (ax,) = fig.axes
     for line, (label, h) in zip(ax.lines, runs.items(), strict=True):
         np.testing.assert_allclose(line.get_xdata(), seconds[label] * np.arange(1, 13))
@@ -101,8 +105,14 @@ def test_settling_marks_the_band_the_settled_epoch_and_the_early_stop(moons):
     # the settled epoch, by a direct scan: the first e with every later loss in the band
     e_tol = next(e for e in range(len(val)) if np.all(val[e:] <= (1 + tol) * val.min()))
     last = len(hp.val_loss) - 1
-    fig = figs.draw_settling(Figure(), tol, 2, val_loss=val, settled={tol: e_tol},
-                             stops={2: (hp.best_epoch, last)})  # fmt: skip
+    fig = figs.draw_settling(
+        book_figure("draw_settling"),
+        tol,
+        2,
+        val_loss=val,
+        settled={tol: e_tol},
+        stops={2: (hp.best_epoch, last)},
+    )
     (ax,) = fig.axes
     np.testing.assert_allclose(ax.lines[0].get_ydata(), val)
     span = [p for p in ax.patches if p.get_height() > 0][0]
@@ -126,7 +136,7 @@ def test_order_curves_are_the_losses_of_each_order(moons):
                         shuffle=shuffle, validation=(Xv, yv), rng=np.random.default_rng(0),
                         **KW)  # fmt: skip
         curves[shuffle] = {"train_loss": h.epoch_loss, "val_loss": h.val_loss}
-    fig = figs.draw_order_curves(Figure(), curves)
+    fig = figs.draw_order_curves(book_figure("draw_order_curves"), curves)
     ax1, ax2 = fig.axes
     for key, ax in (("train_loss", ax1), ("val_loss", ax2)):
         for line, c in zip(ax.lines, curves.values(), strict=True):
@@ -146,8 +156,14 @@ def test_predicted_classes_are_counted_from_the_recorded_steps(moons):
     counts = {"sorted": np.array(counts)}
     digits = [", ".join(map(str, np.unique(y[order][k : k + 8]))) for k in range(0, 60, 8)]
     true = np.bincount(yv)
-    fig = figs.draw_predicted_classes(Figure(), 4, counts=counts, true_counts=true,
-                                      batch_classes=digits, num_steps=8)  # fmt: skip
+    fig = figs.draw_predicted_classes(
+        book_figure("draw_predicted_classes"),
+        4,
+        counts=counts,
+        true_counts=true,
+        batch_classes=digits,
+        num_steps=8,
+    )
     (ax,) = fig.axes
     heights = [p.get_height() for p in ax.containers[0]]
     np.testing.assert_array_equal(heights, counts["sorted"][4])
@@ -162,7 +178,9 @@ def test_class_accuracy_bars(moons):
     p, _ = mc.train(params, X, y, lr=0.3, num_epochs=5, batch_size=8, **KW)
     predicted = mc.predict(p, Xv).argmax(axis=1)
     acc = np.array([np.mean(predicted[yv == k] == k) for k in range(2)])
-    fig = figs.draw_class_accuracy(Figure(), {"run": acc, "start": np.array([0.5, 0.25])})
+    fig = figs.draw_class_accuracy(
+        book_figure("draw_class_accuracy"), {"run": acc, "start": np.array([0.5, 0.25])}
+    )
     (ax,) = fig.axes
     np.testing.assert_allclose([b.get_height() for b in ax.containers[0]], 100 * acc)
     np.testing.assert_allclose([b.get_height() for b in ax.containers[1]], [50, 25])

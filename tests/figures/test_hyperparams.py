@@ -13,8 +13,8 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from _book import assert_fits_the_book, book_figure
 from matplotlib.collections import QuadMesh  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
 
 import mlcore as mc  # noqa: E402
 from mlcore.budgets import sweep_by_epoch  # noqa: E402
@@ -60,7 +60,7 @@ def test_map_draws_the_runs_of_that_budget(grid, epochs, metric):
     runs, unstable = _independent(grid, epochs)
     assert unstable.any() and (~unstable).any(), "the test grid must have both kinds of cells"
     values = runs.val_accuracy if metric == "validation accuracy" else runs.train_loss
-    fig = Figure(figsize=(6.4, 3.9))
+    fig = book_figure("draw_batch_lr_map")
     ax = hp.draw_batch_lr_map(fig, epochs, metric, sweep=grid[4])
     Bs, lrs = grid[3]["batch_sizes"], grid[3]["lrs"]
     # the colours: one mesh cell per run, masked where unstable
@@ -100,15 +100,16 @@ def test_map_draws_the_runs_of_that_budget(grid, epochs, metric):
 
 def test_map_rejects_an_unknown_metric_and_marks_a_ceiling(grid):
     with pytest.raises(ValueError, match="metric"):
-        hp.draw_batch_lr_map(Figure(), 1, "test accuracy", sweep=grid[4])
-    ax = hp.draw_batch_lr_map(Figure(), 1, sweep=grid[4], ceiling=1.23)
+        hp.draw_batch_lr_map(book_figure("draw_batch_lr_map"), 1, "test accuracy", sweep=grid[4])
+    ax = hp.draw_batch_lr_map(book_figure("draw_batch_lr_map"), 1, sweep=grid[4], ceiling=1.23)
     assert [tuple(line.get_xdata()) for line in ax.lines if line.get_linestyle() == ":"] == [
         (1.23, 1.23)
     ]
+    assert_fits_the_book(ax.figure)
 
 
 def test_text_is_at_least_9_points(grid):
-    fig = Figure(figsize=(6.4, 3.9))
+    fig = book_figure("draw_batch_lr_map")
     ax = hp.draw_batch_lr_map(fig, 3, sweep=grid[4])
     sizes = [t.get_fontsize() for t in ax.texts] + [ax.title.get_fontsize()]
     sizes += [t.get_fontsize() for t in ax.get_xticklabels() + ax.get_yticklabels()]
@@ -119,7 +120,7 @@ def test_stability_edge_draws_the_given_edges():
     Bs = np.array([1, 4, 16, 64])
     lo = np.array([0.05, 0.2, 0.8, 3.2])
     hi = np.array([0.2, 0.8, 3.2, np.inf])  # the last row: every rate stable
-    fig = Figure()
+    fig = book_figure("draw_stability_edge")
     ax = hp.draw_stability_edge(fig, batch_sizes=Bs, last_stable=lo, first_unstable=hi,
                                 ceiling=1.2, noise_scale=30.0)  # fmt: skip
     (bars,) = ax.collections
@@ -136,6 +137,7 @@ def test_stability_edge_draws_the_given_edges():
     np.testing.assert_allclose(ceiling.get_ydata(), [1.2, 1.2])
     noise = [line for label, line in by_label.items() if "noise" in label][0]
     np.testing.assert_allclose(noise.get_xdata(), [30.0, 30.0])
+    assert_fits_the_book(fig)
 
 
 def test_lr_sweeps_draw_the_accuracy_of_each_rule(grid):
@@ -148,7 +150,7 @@ def test_lr_sweeps_draw_the_accuracy_of_each_rule(grid):
         accuracy[name] = runs.val_accuracy[0]
         unstable[name] = (runs.diverged | (runs.train_loss > runs.initial_loss))[0]
     assert any(u.any() for u in unstable.values())
-    fig = Figure()
+    fig = book_figure("draw_lr_sweeps")
     ax = hp.draw_lr_sweeps(fig, lrs=lrs, accuracy=accuracy, unstable=unstable)
     curves = [line for line in ax.lines if line.get_label() in accuracy]
     assert [line.get_label() for line in curves] == ["SGD", "Adam"]
@@ -163,6 +165,7 @@ def test_lr_sweeps_draw_the_accuracy_of_each_rule(grid):
     assert band.get_x() == pytest.approx(1e-3) and band.get_x() + band.get_width() == pytest.approx(
         1e-2
     )
+    assert_fits_the_book(fig)
 
 
 def test_step_comparison_draws_one_step_against_averaged_steps():
@@ -187,7 +190,7 @@ def test_step_comparison_draws_one_step_against_averaged_steps():
         name: (first_step(rule(), g), np.mean([first_step(rule(), gn) for gn in G], axis=0))
         for name, rule in (("SGD", mc.SGD), ("Adam", mc.Adam))
     }
-    fig = Figure()
+    fig = book_figure("draw_step_comparison")
     axes = hp.draw_step_comparison(fig, steps=steps, lr_units={"SGD": eta, "Adam": eta})
     for ax, expected in zip(axes, (sgd, adam), strict=True):
         assert ax.get_aspect() == 1.0
@@ -198,6 +201,7 @@ def test_step_comparison_draws_one_step_against_averaged_steps():
     sgd_points = axes[0].lines[1]
     np.testing.assert_allclose(sgd_points.get_xdata(), sgd_points.get_ydata(), atol=1e-12)
     assert not np.allclose(axes[1].lines[1].get_xdata(), axes[1].lines[1].get_ydata())
+    assert_fits_the_book(fig)
 
 
 def test_helpers():

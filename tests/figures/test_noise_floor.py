@@ -18,8 +18,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from _book import assert_fits_the_book, book_figure
 from matplotlib.colors import to_hex  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
 
 import mlcore  # noqa: E402
 from mlcore import schedules  # noqa: E402
@@ -57,7 +57,7 @@ def test_constant_rate_draws_costs_and_excess_costs(moons):
     clean = {f"lr {lr}": _run(moons, lr)[1].epoch_loss for lr in (0.1, 0.5)}
     ambiguous = {"lr 0.5": _run(moons, 0.5, batch_size=4)[1].epoch_loss}
     bound = 0.05
-    fig = Figure()
+    fig = book_figure("draw_constant_rate")
     figs.draw_constant_rate(fig, clean=clean, ambiguous=ambiguous, bound=bound)
     ax1, ax2 = fig.axes
     assert [line.get_label() for line in ax1.lines] == list(clean)
@@ -68,6 +68,7 @@ def test_constant_rate_draws_costs_and_excess_costs(moons):
     assert ax1.get_yscale() == ax2.get_yscale() == "log"
     # two lines of one panel never differ by colour alone
     assert _style(ax1.lines[0])[1] != _style(ax1.lines[1])[1]
+    assert_fits_the_book(fig)
 
 
 def test_remedies_schedules_and_curves(moons):
@@ -84,7 +85,7 @@ def test_remedies_schedules_and_curves(moons):
     ambiguous = runs | {"Polyak average": h_avg.averaged_epoch_loss}
     clean = {"constant": runs["constant"], "cosine": runs["cosine"]}
     bound = 0.01
-    fig = Figure(layout="constrained")
+    fig = book_figure("draw_remedies")
     figs.draw_remedies(fig, schedules=rates, steps_per_epoch=steps, num_epochs=epochs,
                        ambiguous=ambiguous, bound=bound, clean=clean)  # fmt: skip
     ax0, ax1, ax2 = fig.axes
@@ -110,6 +111,7 @@ def test_remedies_schedules_and_curves(moons):
     assert len(set(styles.values())) == len(styles)
     assert [t.get_text() for t in fig.legends[0].get_texts()] == list(ambiguous)
     assert all(ax.get_legend() is None for ax in fig.axes)
+    assert_fits_the_book(fig)
 
 
 def test_floor_frame_and_heights(moons):
@@ -121,7 +123,7 @@ def test_floor_frame_and_heights(moons):
     bound, last = 0.02, 3
     heights = figs.floor_heights(ambiguous, bound, last)
     np.testing.assert_allclose(heights, [np.mean(ambiguous[lr][-last:]) - bound for lr in lrs])
-    fig = Figure()
+    fig = book_figure("draw_floor")
     figs.draw_floor(fig, 0.2, ambiguous=ambiguous, bound=bound, clean=clean, last=last,
                     start_ambiguous=1.0, start_clean=0.5)  # fmt: skip
     ax1, ax2 = fig.axes
@@ -143,6 +145,7 @@ def test_floor_frame_and_heights(moons):
         {"lr": 0.8}, dpi=30,
     )  # fmt: skip
     assert png.startswith(b"\x89PNG")
+    assert_fits_the_book(fig)
 
 
 def test_example_weights_of_the_two_divisions():
@@ -154,7 +157,7 @@ def test_example_weights_of_the_two_divisions():
         for by in ("examples", "micro_batches")
     }  # fmt: skip
     sizes = [4, 4, 2]
-    fig = Figure()
+    fig = book_figure("draw_example_weights")
     figs.draw_example_weights(fig, weights=weights, sizes=sizes)
     (ax,) = fig.axes
     right, wrong = ax.lines[:2]
@@ -164,6 +167,7 @@ def test_example_weights_of_the_two_divisions():
     np.testing.assert_allclose(wrong.get_ydata(), np.repeat([1 / (J * s) for s in sizes], sizes))
     edges = sorted(line.get_xdata()[0] for line in ax.lines[2:])
     assert edges == [4.5, 8.5]
+    assert_fits_the_book(fig)
 
 
 def test_trajectory_gaps(moons):
@@ -173,7 +177,7 @@ def test_trajectory_gaps(moons):
     gap = np.abs(h2.trajectory - h.trajectory).max(axis=1)
     same = np.zeros(len(gap))
     eps = np.finfo(np.float64).eps
-    fig = Figure()
+    fig = book_figure("draw_trajectory_gaps")
     figs.draw_trajectory_gaps(fig, gaps={"other rate": gap, "same": same}, eps=eps)
     (ax,) = fig.axes
     other, zero, ref = ax.lines
@@ -182,3 +186,4 @@ def test_trajectory_gaps(moons):
     np.testing.assert_allclose(zero.get_ydata(), eps / 10)  # zeros drawn at eps / 10
     np.testing.assert_allclose(ref.get_ydata(), eps)
     assert ax.get_yscale() == "log"
+    assert_fits_the_book(fig)
