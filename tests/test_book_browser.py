@@ -123,6 +123,14 @@ CLIPPED_JS = r"""
 }
 """
 
+# The code of a notebook cell is formatted to fit the text column (book/ruff.toml): at
+# desktop width none of it scrolls sideways.
+WIDE_CELL_CODE_JS = r"""
+() => Array.from(document.querySelectorAll('.cell_input pre'))
+  .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+  .map(pre => pre.textContent.split('\n').reduce((a, b) => (b.length > a.length ? b : a)))
+"""
+
 AXE_RUN_JS = """
 async () => {
   // preload: false, so that axe does not fetch the stylesheets again by itself.
@@ -166,6 +174,7 @@ def visit(browser, site, path) -> dict:
                 "broken_images": page.evaluate(BROKEN_IMAGES_JS),
                 "images_without_alt": page.evaluate(IMAGES_WITHOUT_ALT_JS),
                 "clipped": page.evaluate(CLIPPED_JS),
+                "wide_cell_code": page.evaluate(WIDE_CELL_CODE_JS),
                 "explorables": page.locator(".mlcore-explorable").count(),
             }
             # What the page itself loaded, before axe runs in it.
@@ -206,8 +215,11 @@ def test_page_weight_within_budget(browser, site, path):
 
 @pytest.mark.parametrize("path", PAGES)
 def test_no_code_or_math_cut_off_at_desktop_width(browser, site, path):
-    clipped = visit(browser, site, path)["clipped"]["bad"]
+    report = visit(browser, site, path)
+    clipped = report["clipped"]["bad"]
     assert not clipped, "cut off by the text column, with no scrollbar:\n" + "\n".join(clipped)
+    wide = report["wide_cell_code"]
+    assert not wide, "code cells wider than the column (longest line shown):\n" + "\n".join(wide)
 
 
 @pytest.mark.parametrize("path", PAGES)

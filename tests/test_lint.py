@@ -1,6 +1,6 @@
 """The code base is ruff clean: lint and formatting everywhere, notebooks included.
 
-The chapters' code is formatted at 79 characters (``book/ruff.toml``): it is read in
+The chapters' code is formatted at 76 characters (``book/ruff.toml``): it is read in
 the book's text column."""
 
 from __future__ import annotations

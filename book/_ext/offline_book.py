@@ -64,7 +64,9 @@ def _widget_script(asset, renderer_files) -> bool:
     )
 
 
-def _drop_unused_widget_scripts(app, pagename, templatename, context, doctree):
+def _drop_unused_widget_scripts(
+    app, pagename, templatename, context, doctree
+):
     scripts = context.get("script_files")
     if not scripts or WIDGET_VIEW in context.get("body", ""):
         return
@@ -74,7 +76,9 @@ def _drop_unused_widget_scripts(app, pagename, templatename, context, doctree):
         for path in app.config.nb_ipywidgets_js or {}
     }
     # In place: the template reads this very list.
-    scripts[:] = [s for s in scripts if not _widget_script(s, renderer_files)]
+    scripts[:] = [
+        s for s in scripts if not _widget_script(s, renderer_files)
+    ]
 
 
 def _drop_print_button(app, pagename, templatename, context, doctree):
@@ -106,7 +110,9 @@ _CLASS_ATTR = re.compile(r'class="([^"]*)"')
 def _glyphs(value: str) -> set[int]:
     """Private-use code points (Font Awesome's) of a CSS string, escaped or written out."""
     text = re.sub(
-        r"\\([0-9a-fA-F]{1,6})\s?", lambda m: chr(int(m.group(1), 16)), value
+        r"\\([0-9a-fA-F]{1,6})\s?",
+        lambda m: chr(int(m.group(1), 16)),
+        value,
     )
     return {ord(c) for c in text if 0xE000 <= ord(c) <= 0xF8FF}
 
@@ -117,11 +123,15 @@ def icon_code_points(outdir: Path) -> set[int]:
     theme_css = (static / "styles" / "pydata-sphinx-theme.css").read_text()
     by_class = {}
     for selectors, code in _ICON_RULE.findall(theme_css):
-        for name in re.findall(r"\.(fa-[\w-]+):(?:before|after)", selectors):
+        for name in re.findall(
+            r"\.(fa-[\w-]+):(?:before|after)", selectors
+        ):
             by_class[name] = int(code, 16)
     used = set()
     for page in outdir.rglob("*.html"):
-        for classes in _CLASS_ATTR.findall(page.read_text(errors="replace")):
+        for classes in _CLASS_ATTR.findall(
+            page.read_text(errors="replace")
+        ):
             used.update(c for c in classes.split() if c.startswith("fa-"))
     points = {by_class[name] for name in used if name in by_class}
     # Glyphs the stylesheets draw themselves (admonition and link icons, chevrons, ...):
@@ -172,7 +182,9 @@ def setup(app):
     app.connect("builder-inited", _drop_thebe_listeners, priority=900)
     app.connect("builder-inited", _add_static_path)
     # After myst-nb (500) and sphinx-book-theme (501) have filled the page context.
-    app.connect("html-page-context", _drop_unused_widget_scripts, priority=900)
+    app.connect(
+        "html-page-context", _drop_unused_widget_scripts, priority=900
+    )
     app.connect("html-page-context", _drop_print_button, priority=900)
     app.connect("html-page-context", _list_roles_of_citations, priority=900)
     app.connect("build-finished", _subset_icon_fonts)
