@@ -16,7 +16,9 @@ on a given :class:`matplotlib.figure.Figure` (the signature
     a few digits and their attacked versions at one :math:`\varepsilon`, with the
     predicted classes (a frame of the chapter's explorable).
 :func:`draw_digits`
-    a grid of digits with titles (class visualisation, style transfer).
+    a grid of digits with titles (class visualisation).
+:func:`draw_style`
+    content, style and result of the miniature style transfer, one row per pair.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import numpy as np
 
 from .style import GREY, METHODS, SEQUENTIAL
 
-__all__ = ["draw_attack", "draw_attack_accuracy", "draw_digits", "draw_saliency"]
+__all__ = ["draw_attack", "draw_attack_accuracy", "draw_digits", "draw_saliency", "draw_style"]
 
 #: Grey levels of the digits: 0 is white paper, 16 full ink.
 INK = 16.0
@@ -107,7 +109,7 @@ def draw_attack_accuracy(fig, eps, accuracy, random_accuracy, *, median_eps, uni
     ax.plot(eps, 100 * np.asarray(random_accuracy, dtype=float), label="random signs",
             gid="random", markevery=0.1, **METHODS["gd"])  # fmt: skip
     ax.axvline(median_eps, color=GREY, linestyle=":", lw=1.4, gid="median-eps",
-               label=f"median smallest flipping ε ({median_eps:.2f})")  # fmt: skip
+               label=f"median smallest flipping ε ({median_eps:.3g})")  # fmt: skip
     ax.set_xlabel(f"ε ({unit})")
     ax.set_ylabel("test accuracy (%)")
     ax.set_ylim(-2, 102)
@@ -183,4 +185,26 @@ def draw_digits(fig, digits, *, titles, ncols):
             continue
         _image(ax, digits[i], f"digit-{i}")
         ax.set_title(titles[i], fontsize=9)
+    return fig
+
+
+def draw_style(fig, rows):
+    """Content, style and result of the miniature style transfer: one row per pair.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        Empty figure to draw on.
+    rows : sequence of (array_like, array_like, array_like)
+        ``(content, style, result)`` digits, each of shape (64,), grey levels 0-16.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    axes = fig.subplots(len(rows), 3, squeeze=False)
+    for r, images in enumerate(rows):
+        for c, (name, image) in enumerate(zip(("content", "style", "result"), images, strict=True)):
+            _image(axes[r, c], image, f"{name}-{r}")
+            axes[r, c].set_title(name, fontsize=9)
     return fig
