@@ -34,6 +34,7 @@ from matplotlib.figure import Figure  # noqa: E402
 import mlcore  # noqa: E402
 from mlcore import comm_model, line, noise  # noqa: E402
 from mlcore.figures import distributed as dfig  # noqa: E402
+from mlcore.figures import input_gradients as igfig  # noqa: E402
 from mlcore.figures import part1, part2, style  # noqa: E402
 from mlcore.figures.interactive import (  # noqa: E402
     draw_frame,
@@ -56,6 +57,11 @@ BOOK_SIZES = {
     "draw_noise_vs_batch_size": (5.6, 3.6),
     "draw_effective_lr": (7.0, 3.0),
     "draw_local_sgd": (6.0, 3.4),
+    "draw_saliency": (5.6, 3.6),
+    "draw_attack_accuracy": (6.0, 3.2),
+    "draw_attack": (5.0, 2.4),
+    "draw_digits": (6.0, 2.6),
+    "draw_style": (3.6, 2.9),
 }
 
 
@@ -159,6 +165,10 @@ def cases(problem):
                                  rng=np.random.default_rng(0))  # fmt: skip
     E_star = line.line_cost(problem.theta_star, problem.X, problem.y)
     grid = itertools.product
+    digits = np.random.default_rng(2).integers(0, 17, size=(10, 64)).astype(float)
+    eps_shown = (0.0, 0.1, 0.2, 0.35, 0.5, 1.0)
+    attacked = {e: np.clip(digits[:5] + 16 * e, 0, 16) for e in eps_shown}
+    seen = {e: np.array([0, 1, 9, 4, 3]) for e in eps_shown}
     return {
         "draw_three_answers": (
             partial(part2.draw_three_answers, problem=problem, lr=0.1),
@@ -196,6 +206,50 @@ def cases(problem):
                 E_star=E_star,
                 cap=100.0,
             ),  # fmt: skip
+            [{}],
+        ),
+        "draw_saliency": (
+            partial(
+                igfig.draw_saliency,
+                digits=digits[:5],
+                maps=[digits[5:], digits[:5]],
+                titles=[f"{d}, p = 0.99" for d in range(5)],
+                map_labels=["|∂E/∂x|", "|∂S/∂x|"],
+            ),
+            [{}],
+        ),  # fmt: skip
+        "draw_attack_accuracy": (
+            partial(
+                igfig.draw_attack_accuracy,
+                eps=np.linspace(0, 2, 41),
+                accuracy=np.linspace(1, 0, 41),
+                random_accuracy=np.linspace(1, 0.2, 41),
+                median_eps=0.345,
+                unit="standard deviations of each pixel",
+            ),
+            [{}],
+        ),  # fmt: skip
+        "draw_attack": (
+            partial(
+                igfig.draw_attack,
+                digits=digits[:5],
+                attacked=attacked,
+                predicted=seen,
+                labels=np.array([0, 2, 4, 7, 9]),
+            ),
+            [{"eps": e} for e in eps_shown],
+        ),  # fmt: skip
+        "draw_digits": (
+            partial(
+                igfig.draw_digits,
+                digits=digits,
+                titles=[f"{c}: p = 0.999" for c in range(10)],
+                ncols=5,
+            ),
+            [{}],
+        ),  # fmt: skip
+        "draw_style": (
+            partial(igfig.draw_style, rows=[(digits[0], digits[1], digits[2])] * 2),
             [{}],
         ),
         "draw_local_sgd": (
@@ -239,7 +293,7 @@ def test_frames_are_readable_at_their_display_size(cases, name):
 @pytest.mark.parametrize(
     "name",
     ["draw_three_answers", "draw_average_weights", "draw_batch_sizes", "draw_minibatch_cloud",
-     "draw_local_sgd"],
+     "draw_local_sgd", "draw_attack"],
 )  # fmt: skip
 def test_the_frames_of_an_explorable_keep_their_axes_in_place(cases, name):
     """Every frame puts every axes, and the legend under them, at the same place."""
