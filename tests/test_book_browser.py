@@ -20,11 +20,6 @@ from book_support import REPO, open_page, settle, toc_sources
 pytestmark = [pytest.mark.book, pytest.mark.browser]
 
 PAGES = [s.relative_to(REPO).with_suffix(".html").as_posix() for s in toc_sources()]
-EXPLORABLE_PAGES = {
-    s.relative_to(REPO).with_suffix(".html").as_posix()
-    for s in toc_sources()
-    if s.suffix == ".ipynb" and "mlcore.interactive" in s.read_text()
-}
 
 # Bytes a reader's browser receives for one page (the sum of the response bodies, as the
 # local server sends them: uncompressed, empty cache). The figure frames of the
