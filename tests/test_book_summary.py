@@ -15,6 +15,17 @@ import pytest
 from book_support import REPO
 
 QUOTED = [
+    ("book/input_gradients.ipynb", "largest relative error over 5 digits: 6e-07", "6e-07"),
+    (
+        "book/input_gradients.ipynb",
+        "smallest flipping eps: median 0.345, quartiles 0.210 and 0.557",
+        "0.345 standard deviations",
+    ),
+    (
+        "book/input_gradients.ipynb",
+        "eps  0.5: test accuracy 0.276 under the attack, 0.925 with random signs",
+        "0.276, against 0.925",
+    ),
     (
         "book/deep_digits.ipynb",
         "reaches validation loss 0.1 after  80 epochs",
