@@ -17,13 +17,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from _readback import numbers, one_gid, xy  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import mlcore  # noqa: E402
 from mlcore import privacy  # noqa: E402
 from mlcore.figures import per_example as figs  # noqa: E402
 from mlcore.figures import style  # noqa: E402
-from _readback import numbers, one_gid, xy  # noqa: E402
 
 NET = dict(activations="tanh", loss="softmax_cross_entropy")
 
@@ -97,8 +97,8 @@ def private_runs():
             p, h = privacy.dp_sgd(params, X, y, **NET, lr=0.5, num_epochs=4, sampling_rate=0.25,
                                   clip_norm=C, noise_multiplier=sigma,
                                   rng=np.random.default_rng(3), validation=(X, y))  # fmt: skip
-            runs[(C, sigma)] = {"val_accuracy": h.val_accuracy,
-                                "norms": mlcore.per_example_gradient_norms(p, X, y, **NET)}  # fmt: skip
+            norms = mlcore.per_example_gradient_norms(p, X, y, **NET)
+            runs[(C, sigma)] = {"val_accuracy": h.val_accuracy, "norms": norms}
     reference = [mlcore.accuracy(params, X, y)] + [0.9] * 4
     epsilons = {s: privacy.epsilon(s, 0.25, 16, 1e-5) if s else math.inf for s in (0.0, 1.0)}
     return runs, reference, epsilons
