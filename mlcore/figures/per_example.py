@@ -67,7 +67,7 @@ def draw_mislabel_ranking(fig, *, scores, flipped, hist_score, max_k=None):
     level (a random ranking finds ``k / N`` of the flipped examples on average) and the
     best possible (``min(k / n_flipped, 1)``), and a dotted line at ``k = n_flipped``.
     Right: histograms of ``hist_score`` for the clean and the flipped examples, on 30
-    logarithmic bins over its range, each normalised to its own total (a density).
+    logarithmic bins over its range, each as the fraction of its own group per bin.
 
     Parameters
     ----------
@@ -100,15 +100,17 @@ def draw_mislabel_ranking(fig, *, scores, flipped, hist_score, max_k=None):
     ax1.set_xlim(0, max_k)
     ax1.set_ylim(0, 1.02)
     _finish(ax1, "top $k$ examples by score", "flipped labels found", f"{m} of {N} flipped")
-    ax1.legend(fontsize=FONT, frameon=False, loc="lower right")
+    ax1.legend(fontsize=FONT, frameon=False, loc="center right")
     s = np.asarray(scores[hist_score], dtype=float)
     bins = np.geomspace(s.min(), s.max(), 31)
-    ax2.hist(s[~flipped], bins=bins, density=True, histtype="stepfilled", color=BLUE,
+    ax2.hist(s[~flipped], bins=bins, weights=np.full(N - m, 1 / (N - m)), histtype="stepfilled",
+             color=BLUE,
              alpha=0.45, label=f"clean ({N - m})", gid="hist-clean")  # fmt: skip
-    ax2.hist(s[flipped], bins=bins, density=True, histtype="step", color=VERMILLION, lw=1.8,
+    ax2.hist(s[flipped], bins=bins, weights=np.full(m, 1 / m), histtype="step", color=VERMILLION,
+             lw=1.8,
              hatch="///", label=f"flipped ({m})", gid="hist-flipped")  # fmt: skip
     ax2.set_xscale("log")
-    _finish(ax2, hist_score, "density (log bins)", "gradient norms")
+    _finish(ax2, hist_score, "fraction of the group", "gradient norms")
     ax2.legend(fontsize=FONT, frameon=False, loc="upper left")
 
 
