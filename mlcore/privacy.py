@@ -417,7 +417,8 @@ def epsilon(
     Asks the ``dp-accounting`` package for the guarantee of ``num_steps`` compositions
     of the Poisson-subsampled Gaussian mechanism (sampling rate :math:`q`, noise
     multiplier :math:`\sigma`), with its Rényi-DP accountant (integer orders
-    :data:`RDP_ORDERS`) or its privacy-loss-distribution accountant (tighter, slower).
+    ``RDP_ORDERS``, 2 to 64 and five larger ones) or its privacy-loss-distribution
+    accountant (tighter, slower).
 
     Parameters
     ----------
