@@ -142,10 +142,10 @@ def draw_private_run(fig, clip_norm, noise_multiplier, *, runs, reference, epsil
     ax1, ax2 = fig.subplots(1, 2)
     for other, r in runs.items():
         if other != key:
-            ax1.plot(r["val_accuracy"], color="0.85", lw=0.8)
+            ax1.plot(r["val_accuracy"], color="0.85", ls="-", lw=0.8)
     ax1.plot(np.asarray(reference), color=GREY, ls="--", lw=1.4, label="non-private SGD",
              gid="reference")  # fmt: skip
-    ax1.plot(run["val_accuracy"], color=BLUE, lw=2.0, marker="o", ms=3.5,
+    ax1.plot(run["val_accuracy"], color=BLUE, ls="-", lw=2.0, marker="o", ms=3.5,
              markevery=max(1, (len(run["val_accuracy"]) - 1) // 6), label="DP-SGD",
              gid="accuracy")  # fmt: skip
     ax1.set_ylim(0, 1)
