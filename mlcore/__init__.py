@@ -27,14 +27,15 @@ Parameter vectors
 Data
     :func:`load_digits`, :func:`make_line`, :func:`make_moons`.
 
-Modules loaded with the package and used through their names: :mod:`mlcore.line`
-(the two-parameter line of Parts I-II), :mod:`mlcore.noise` (minibatch gradient
-noise) and :mod:`mlcore.schedules` (learning-rate schedules).  Imported by name when
-needed: :mod:`mlcore.accumulation` (gradient accumulation), :mod:`mlcore.inputs`
-(gradients of the input: saliency, the sign attack, optimising an input),
-:mod:`mlcore.sweeps` and :mod:`mlcore.budgets` (batch-size x learning-rate sweeps),
-:mod:`mlcore.sampling`
-(batches drawn with replacement), :mod:`mlcore.distributed` (data-parallel and local
+Modules loaded with the package and used through their names: :mod:`mlcore.line` (the
+two-parameter line of Parts I-II), :mod:`mlcore.noise` (minibatch gradient noise) and
+:mod:`mlcore.schedules` (learning-rate schedules). Imported by name when needed:
+:mod:`mlcore.accumulation` (gradient accumulation), :mod:`mlcore.sweeps` and
+:mod:`mlcore.budgets` (batch-size x learning-rate sweeps), :mod:`mlcore.sampling`
+(batches drawn with replacement), :mod:`mlcore.inputs` (gradients of the input:
+saliency, the sign attack, optimising an input), :mod:`mlcore.privacy` (DP-SGD:
+per-example clipping, noise and the privacy accountant), :mod:`mlcore.distributed`
+(data-parallel and local
 SGD on MPI processes, with :mod:`mlcore.mpirun`, :mod:`mlcore.digits_mpi` and the cost
 model :mod:`mlcore.comm_model`).
 """

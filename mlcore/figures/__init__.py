@@ -12,6 +12,8 @@ style (:func:`mlcore.figures.style.use`).
 * :mod:`mlcore.figures.part2` - the frames of Part II's explorables.
 * :mod:`mlcore.figures.deep_digits`, :mod:`mlcore.figures.hyperparams`,
   :mod:`mlcore.figures.noise_floor` - the figures of Part III.
+* :mod:`mlcore.figures.per_example` - the figures of Part IV's chapters on
+  per-example gradients and private training.
 * :mod:`mlcore.figures.distributed` - the figures of Part V.
 """
 

@@ -16,6 +16,7 @@ import base64
 import io
 import itertools
 import json
+import math
 import re
 import subprocess
 import sys
@@ -36,6 +37,7 @@ from mlcore import comm_model, line, noise  # noqa: E402
 from mlcore.figures import distributed as dfig  # noqa: E402
 from mlcore.figures import input_gradients as igfig  # noqa: E402
 from mlcore.figures import part1, part2, style  # noqa: E402
+from mlcore.figures import per_example as pfig  # noqa: E402
 from mlcore.figures.interactive import (  # noqa: E402
     draw_frame,
     explorable,
@@ -62,6 +64,8 @@ BOOK_SIZES = {
     "draw_attack": (5.0, 2.4),
     "draw_digits": (6.0, 2.6),
     "draw_style": (3.6, 2.9),
+    "draw_mislabel_ranking": (7.0, 3.2),
+    "draw_private_run": (7.0, 3.0),
 }
 
 
@@ -169,6 +173,15 @@ def cases(problem):
     eps_shown = (0.0, 0.1, 0.2, 0.35, 0.5, 1.0)
     attacked = {e: np.clip(digits[:5] + 16 * e, 0, 16) for e in eps_shown}
     seen = {e: np.array([0, 1, 9, 4, 3]) for e in eps_shown}
+    flip_rng = np.random.default_rng(2)
+    flipped = np.zeros(200, bool)
+    flipped[:10] = True
+    score = flip_rng.lognormal(size=200) + 5.0 * flipped
+    private = {
+        (C, s): {"val_accuracy": np.linspace(0.1, 0.9 - 0.1 * s, 31),
+                 "norms": flip_rng.lognormal(-2.0, 1.5, size=200)}
+        for C, s in grid((0.3, 1.0, 3.0), (0.0, 1.0, 2.0, 4.0))
+    }  # fmt: skip
     return {
         "draw_three_answers": (
             partial(part2.draw_three_answers, problem=problem, lr=0.1),
@@ -252,6 +265,27 @@ def cases(problem):
             partial(igfig.draw_style, rows=[(digits[0], digits[1], digits[2])] * 2),
             [{}],
         ),
+        "draw_mislabel_ranking": (
+            partial(
+                pfig.draw_mislabel_ranking,
+                scores={"gradient norm": score, "loss": score**2},
+                flipped=flipped,
+                hist_score="gradient norm",
+            ),
+            [{}],
+        ),  # fmt: skip
+        "draw_private_run": (
+            partial(
+                pfig.draw_private_run,
+                runs=private,
+                reference=np.linspace(0.1, 0.97, 31),
+                epsilons={0.0: math.inf, 1.0: 9.72, 2.0: 3.25, 4.0: 1.39},
+            ),
+            [
+                {"clip_norm": C, "noise_multiplier": s}
+                for C, s in grid((0.3, 1.0, 3.0), (0.0, 1.0, 2.0, 4.0))
+            ],
+        ),  # fmt: skip
         "draw_local_sgd": (
             partial(dfig.draw_local_sgd, runs=_local_sgd_runs(), target=0.15),
             [
@@ -293,7 +327,7 @@ def test_frames_are_readable_at_their_display_size(cases, name):
 @pytest.mark.parametrize(
     "name",
     ["draw_three_answers", "draw_average_weights", "draw_batch_sizes", "draw_minibatch_cloud",
-     "draw_local_sgd", "draw_attack"],
+     "draw_local_sgd", "draw_attack", "draw_private_run"],
 )  # fmt: skip
 def test_the_frames_of_an_explorable_keep_their_axes_in_place(cases, name):
     """Every frame puts every axes, and the legend under them, at the same place."""
