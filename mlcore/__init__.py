@@ -31,7 +31,8 @@ Modules loaded with the package and used through their names: :mod:`mlcore.line`
 (the two-parameter line of Parts I-II), :mod:`mlcore.noise` (minibatch gradient
 noise) and :mod:`mlcore.schedules` (learning-rate schedules).  Imported by name when
 needed: :mod:`mlcore.accumulation` (gradient accumulation), :mod:`mlcore.sweeps` and
-:mod:`mlcore.budgets` (batch-size x learning-rate sweeps), :mod:`mlcore.sampling`
+:mod:`mlcore.budgets` (batch-size x learning-rate sweeps), :mod:`mlcore.critical_batch`
+(the gradient noise scale and the critical batch size), :mod:`mlcore.sampling`
 (batches drawn with replacement), :mod:`mlcore.distributed` (data-parallel and local
 SGD on MPI processes, with :mod:`mlcore.mpirun`, :mod:`mlcore.digits_mpi` and the cost
 model :mod:`mlcore.comm_model`).
