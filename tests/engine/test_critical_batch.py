@@ -93,7 +93,8 @@ def test_steps_are_the_first_step_below_the_target(moons, resolution):
     target = costs[: len(costs) // 2].min()  # first met late in the first half
     first = int(np.argmax(costs <= target))  # the first step at or below the target
     reach = cb.steps_to_target(params, X, y, target=target, max_steps=len(costs) - 1,
-                               rng=np.random.default_rng(2), resolution=resolution, **kw)  # fmt: skip
+                               rng=np.random.default_rng(2), resolution=resolution,
+                               **kw)  # fmt: skip
     assert reach.reached and costs[reach.steps] <= target
     np.testing.assert_allclose(reach.costs, costs[reach.checked], rtol=1e-12)
     if resolution == 0:
