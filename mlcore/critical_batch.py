@@ -28,7 +28,8 @@ well below :math:`B_{\text{crit}}` doubling the batch halves the steps; well abo
 the steps stay near :math:`S_{\min}` and the examples grow like :math:`B`.
 
 This module measures the pieces: :func:`noise_scale` exactly from every example (or
-:func:`noise_scale_along` a recorded run), :func:`noise_scale_from_batches` from the
+:func:`noise_scale_along` a recorded run, smoothed by :func:`smoothed_noise_scale`),
+:func:`noise_scale_from_batches` from the
 gradients of minibatches of two sizes (the unbiased estimate of the paper),
 :func:`steps_to_target` (the SGD loop of :func:`mlcore.training.train`, stopped at a
 target cost), :func:`tune_steps_to_target` (the best rate of a factor-2 ladder) and
@@ -61,6 +62,7 @@ __all__ = [
     "noise_scale",
     "noise_scale_along",
     "noise_scale_from_batches",
+    "smoothed_noise_scale",
     "steps_to_target",
     "tune_steps_to_target",
 ]
@@ -163,6 +165,42 @@ def noise_scale_along(
         parts.append(noise_scale(p, X, Y, activations, loss))
     trace, grad_sq, b = (np.array(col, dtype=np.float64) for col in zip(*parts, strict=True))
     return np.array(costs, dtype=np.float64), NoiseScale(trace, grad_sq, b)
+
+
+def smoothed_noise_scale(along: NoiseScale, half_width: int) -> NDArray[np.float64]:
+    r"""The noise scale along a run, from moving means of its two parts.
+
+    At a single iterate of SGD, :math:`\lVert G\rVert^2` jumps from step to step (the
+    iterate rattles across the valley), and so does their ratio.  As McCandlish et al.
+    do with running averages, average the numerator and the denominator separately over
+    the :math:`2h + 1` points centred on each point (fewer at the ends), then divide:
+
+    .. math::
+
+        \bar B_t = \frac{\sum_{|s - t| \le h} \operatorname{tr}\Sigma_s}
+        {\sum_{|s - t| \le h} \lVert G_s\rVert^2} .
+
+    Parameters
+    ----------
+    along : NoiseScale
+        Arrays of shape (T,) (from :func:`noise_scale_along`).
+    half_width : int
+        :math:`h \ge 0`; 0 returns ``along.b_simple``.
+
+    Returns
+    -------
+    ndarray, shape (T,)
+    """
+    h = _checks.positive_int(half_width, "half_width", minimum=0)
+    trace = np.asarray(along.trace, dtype=np.float64)
+    grad_sq = np.asarray(along.grad_sq, dtype=np.float64)
+    if trace.ndim != 1 or trace.shape != grad_sq.shape:
+        raise ValueError(f"along must hold two arrays of one shape (T,); got {trace.shape}")
+    c_tr = np.concatenate([[0.0], np.cumsum(trace)])
+    c_g = np.concatenate([[0.0], np.cumsum(grad_sq)])
+    t = np.arange(trace.size)
+    lo, hi = np.maximum(t - h, 0), np.minimum(t + h + 1, trace.size)
+    return (c_tr[hi] - c_tr[lo]) / (c_g[hi] - c_g[lo])
 
 
 def noise_scale_from_batches(

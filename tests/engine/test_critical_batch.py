@@ -45,6 +45,16 @@ def test_noise_scale_along_a_run_is_noise_scale_at_each_point(moons):
         assert along.trace[e] == pytest.approx(at.trace, rel=1e-12)
 
 
+def test_smoothing_divides_the_moving_sums_of_the_two_parts():
+    rng = np.random.default_rng(3)
+    along = cb.NoiseScale(rng.uniform(1, 2, 9), rng.uniform(0.1, 1, 9), np.zeros(9))
+    got = cb.smoothed_noise_scale(along, 2)
+    for t in range(9):
+        w = slice(max(t - 2, 0), t + 3)
+        assert got[t] == pytest.approx(along.trace[w].sum() / along.grad_sq[w].sum())
+    np.testing.assert_allclose(cb.smoothed_noise_scale(along, 0), along.trace / along.grad_sq)
+
+
 def test_two_batch_estimate_removes_the_bias_of_small_batches():
     grad_sq, trace, b, B = 0.5, 20.0, 4, 64
     # exact expectations E||g_b||^2 = ||G||^2 + tr Sigma / b give the exact answer
@@ -211,6 +221,10 @@ CASES = [
     (lambda: _run(max_steps=0), ValueError, r"max_steps must be >= 1"),
     (lambda: _run(resolution=-0.1), ValueError, r"resolution must be >= 0"),
     (lambda: _run(rng=0), TypeError, r"rng must be a numpy.random.Generator"),
+    (lambda: cb.smoothed_noise_scale(cb.NoiseScale(np.ones(3), np.ones(2), 0.0), 1), ValueError,
+     r"along must hold two arrays of one shape"),
+    (lambda: cb.smoothed_noise_scale(cb.NoiseScale(np.ones(3), np.ones(3), 0.0), -1), ValueError,
+     r"half_width must be >= 0"),
     (lambda: cb.noise_scale_from_batches([1.0], [0.5], 8, 8), ValueError, r"b_big must be >= 9"),
     (lambda: cb.noise_scale_from_batches([], [0.5], 2, 8), ValueError, r"sq_small must be a non"),
     (lambda: cb.noise_scale_along(np.zeros((2, 5)), P, XE, YE, **CLASSIFY), ValueError,
