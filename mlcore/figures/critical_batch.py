@@ -4,7 +4,7 @@ the steps to a target cost against the batch size.
 Every builder draws numbers the chapter computed with :mod:`mlcore.critical_batch`; the
 little arithmetic it does itself (the ideal line :math:`S(B_0) B_0 / B`, the fitted
 :math:`S(B) = S_{\min} + E_{\min}/B` and :math:`E = BS`) is stated in its docstring and
-checked in ``tests/figures/test_critical_batch.py`` by reading the drawn data back
+checked in ``tests/figures/test_critical_batch_figures.py`` by reading the drawn data back
 (artists by ``gid``).  Series differ by marker and line style as well as by colour
 (the Okabe-Ito palette of :mod:`mlcore.figures.style`).
 """
