@@ -98,7 +98,7 @@ def noise_scale(
 
     Both parts come from every example of ``(X, Y)``: :math:`\operatorname{tr}\Sigma` from
     :func:`mlcore.noise.gradient_noise_trace` (per-example gradient norms, no gradient
-    materialised) and :math:`G` from :func:`mlcore.gradient`.  With the whole training
+    materialised) and :math:`G` from :func:`mlcore.mlp.gradient`.  With the whole training
     set there is no sampling error, hence no bias.
 
     Parameters
@@ -140,7 +140,7 @@ def noise_scale_along(
     ----------
     trajectory : array_like, shape (T, P)
         Flattened parameters, one row per point (``History.trajectory`` of
-        :func:`mlcore.train` with ``record="step"`` or ``"epoch"``, or rows of it).
+        :func:`mlcore.training.train` with ``record="step"`` or ``"epoch"``, or rows of it).
     like : list of dict
         Parameters of the same shapes and dtype (e.g. the start of the run).
     X, Y, activations, loss
@@ -299,7 +299,7 @@ def steps_to_target(
 ) -> Reach:
     r"""Train with minibatch SGD until the training cost reaches ``target``; count the steps.
 
-    The steps are exactly those of :func:`mlcore.train` with the same ``batch_size``,
+    The steps are exactly those of :func:`mlcore.training.train` with the same ``batch_size``,
     ``lr`` and ``rng`` (examples reshuffled every epoch, the mean reduction, a last
     partial batch kept): the run is that one, stopped at the target.  The mean cost on
     ``(X, Y)`` is evaluated before training and then at the steps
@@ -335,7 +335,7 @@ def steps_to_target(
     resolution : float, default 0.02
         :math:`r \ge 0`; 0 checks every step.
     activations, loss
-        As in :func:`mlcore.train`.
+        As in :func:`mlcore.training.train`.
 
     Returns
     -------
