@@ -34,7 +34,8 @@ two-parameter line of Parts I-II), :mod:`mlcore.noise` (minibatch gradient noise
 :mod:`mlcore.budgets` (batch-size x learning-rate sweeps), :mod:`mlcore.sampling`
 (batches drawn with replacement), :mod:`mlcore.inputs` (gradients of the input:
 saliency, the sign attack, optimising an input), :mod:`mlcore.privacy` (DP-SGD:
-per-example clipping, noise and the privacy accountant), :mod:`mlcore.distributed`
+per-example clipping, noise and the privacy accountant), :mod:`mlcore.critical_batch`
+(the gradient noise scale and the critical batch size), :mod:`mlcore.distributed`
 (data-parallel and local
 SGD on MPI processes, with :mod:`mlcore.mpirun`, :mod:`mlcore.digits_mpi` and the cost
 model :mod:`mlcore.comm_model`).
