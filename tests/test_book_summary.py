@@ -15,6 +15,21 @@ import pytest
 from book_support import REPO
 
 QUOTED = [
+    ("book/critical_batch.ipynb", "B = 8 to 32: 3.9 times fewer steps", "3.9 times fewer steps"),
+    ("book/critical_batch.ipynb", "  256    1.6     27.3", "(27.3, 23.3\nand 24.0"),
+    ("book/critical_batch.ipynb", "  512    1.6     23.3", "(27.3, 23.3\nand 24.0"),
+    ("book/critical_batch.ipynb", " 1150    1.6     24.0", "(27.3, 23.3\nand 24.0"),
+    ("book/critical_batch.ipynb", "B_crit = E_min / S_min = 105", "$B_{\\text{crit}} = 105$"),
+    (
+        "book/critical_batch.ipynb",
+        "   0.1    19.1    2012      105                    169 (1.6)",
+        "was 169 there",
+    ),
+    (
+        "book/critical_batch.ipynb",
+        "   0.5    10.1     339       34                     76 (2.3)",
+        "1.6 to 2.3 times",
+    ),
     (
         "book/per_example_gradients.ipynb",
         "norm averaged over epochs   k = 58: 94.8%",
