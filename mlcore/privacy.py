@@ -43,10 +43,9 @@ from numpy.typing import ArrayLike
 from . import _checks
 from ._types import Activations, FloatArray, LossName, Params
 from .mlp import accuracy, check_model, cost, deltas, forward, gradient_from_deltas
-from .optim import SGD
 from .params import _copy
 from .per_example import per_example_gradient_norms
-from .training import UpdateRule
+from .training import UpdateRule, check_validation, update_rule
 
 __all__ = [
     "PrivateHistory",
@@ -353,20 +352,8 @@ def dp_sgd(
     C = _clip_norm(clip_norm)
     sigma = _noise(noise_multiplier, C)
     rng = _checks.rng(rng)
-    if optimizer is None:
-        optimizer = SGD()
-    elif not (
-        callable(getattr(optimizer, "init", None)) and callable(getattr(optimizer, "step", None))
-    ):
-        raise TypeError(
-            f"optimizer must be an update rule such as SGD() or Adam(); got {optimizer!r:.60}"
-        )
-    val = None
-    if validation is not None:
-        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
-            raise TypeError("validation must be a pair (X_val, y_val)")
-        val = validation[0], validation[1]
-        check_model(params, *val, activations, loss)
+    optimizer = update_rule(optimizer)
+    val = check_validation(params, validation, activations, loss)
     K = math.ceil(1 / q)
     params = _copy(params)
     state = optimizer.init(params)

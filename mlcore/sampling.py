@@ -30,9 +30,8 @@ from numpy.typing import ArrayLike
 from . import _checks
 from ._types import Activations, LossName, Params
 from .mlp import check_model, cost, deltas, forward, gradient_from_deltas
-from .optim import SGD
 from .params import _copy
-from .training import History, UpdateRule
+from .training import History, UpdateRule, check_validation, update_rule
 
 __all__ = ["train_with_replacement"]
 
@@ -103,19 +102,8 @@ def train_with_replacement(
     num_epochs = _checks.positive_int(num_epochs, "num_epochs")
     B = _checks.positive_int(batch_size, "batch_size", maximum=N)
     rng = _checks.rng(rng)
-    if optimizer is None:
-        optimizer = SGD()
-    elif not (
-        callable(getattr(optimizer, "init", None)) and callable(getattr(optimizer, "step", None))
-    ):
-        raise TypeError(
-            f"optimizer must be an update rule such as SGD() or Adam(); got {optimizer!r:.60}"
-        )
-    val = None
-    if validation is not None:
-        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
-            raise TypeError("validation must be a pair (X_val, Y_val)")
-        val = check_model(params, validation[0], validation[1], activations, loss)
+    optimizer = update_rule(optimizer)
+    val = check_validation(params, validation, activations, loss)
     K = math.ceil(N / B)
     params = _copy(params)
     state = optimizer.init(params)

@@ -40,7 +40,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -186,6 +186,33 @@ class UpdateRule(Protocol):
     def step(self, params: Params, grads: Params, lr: float, state: dict[str, Any]) -> None: ...
 
 
+def update_rule(optimizer: object) -> UpdateRule:
+    """The update rule a trainer uses: ``SGD()`` for ``None``, else one with ``init``/``step``."""
+    if optimizer is None:
+        return SGD()
+    if not (
+        callable(getattr(optimizer, "init", None)) and callable(getattr(optimizer, "step", None))
+    ):
+        raise TypeError(
+            "optimizer must be an update rule such as mlcore.optim.SGD() or Adam(); "
+            f"got {optimizer!r:.60}"
+        )
+    return cast(UpdateRule, optimizer)
+
+
+def check_validation(
+    params: Params, validation: object, activations: Activations, loss: LossName
+) -> tuple[FloatArray, FloatArray] | None:
+    """``validation=(X_val, Y_val)`` checked against the network (``None`` passes)."""
+    if validation is None:
+        return None
+    if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+        raise TypeError("validation must be a pair (X_val, Y_val)")
+    X_val: ArrayLike = validation[0]
+    Y_val: ArrayLike = validation[1]
+    return check_model(params, X_val, Y_val, activations, loss)
+
+
 def train(
     params: Params,
     X: ArrayLike,
@@ -304,21 +331,9 @@ def train(
             f"batch_size must be <= N = {N} (the number of rows of X); got {batch_size}"
         )
     _checks.choice(shuffle, SHUFFLES, "shuffle")
-    if optimizer is None:
-        optimizer = SGD()
-    elif not (
-        callable(getattr(optimizer, "init", None)) and callable(getattr(optimizer, "step", None))
-    ):
-        raise TypeError(
-            "optimizer must be an update rule such as mlcore.optim.SGD() or Adam(); "
-            f"got {optimizer!r:.60}"
-        )
+    optimizer = update_rule(optimizer)
     rng = np.random.default_rng(DEFAULT_SEED) if rng is None else _checks.rng(rng)
-    val = None
-    if validation is not None:
-        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
-            raise TypeError("validation must be a pair (X_val, Y_val)")
-        val = check_model(params, validation[0], validation[1], activations, loss)
+    val = check_validation(params, validation, activations, loss)
     if patience is not None:
         patience = _checks.positive_int(patience, "patience")
         if val is None:
