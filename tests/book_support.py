@@ -14,6 +14,9 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 
+#: Seconds a book build may take before it counts as failed.
+BUILD_TIMEOUT = 1200
+
 #: The kernel every notebook names, as ipykernel installs it (JupyterLab shows this name).
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
@@ -64,7 +67,7 @@ def build_book(out_dir: Path) -> subprocess.CompletedProcess:
     """Build the HTML book with warnings as errors into ``out_dir/_build/html``."""
     exe = shutil.which("jupyter-book") or str(Path(sys.executable).parent / "jupyter-book")
     cmd = [exe, "build", str(REPO), "-W", "-n", "--keep-going", "--path-output", str(out_dir)]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=1200)
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=BUILD_TIMEOUT)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

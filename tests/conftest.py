@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
-from book_support import REPO, StaticServer, build_book, toc_notebooks
+from book_support import BUILD_TIMEOUT, REPO, StaticServer, build_book, toc_notebooks
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -33,26 +34,60 @@ def _keep_html(html: Path, dest: Path) -> None:
         if any(dest.iterdir()) and not (dest / "index.html").exists():
             pytest.fail(f"BOOK_HTML_DIR={dest} holds files that are not a built book")
         shutil.rmtree(dest)
-    shutil.copytree(html, dest)
+    shutil.copytree(html, dest, ignore=shutil.ignore_patterns("_build.log"))
+
+
+def _build_once(root: Path) -> tuple[Path, int, str]:
+    """Build the book into ``root/book``, once for all the processes of a test run.
+
+    The first process to create ``root/book.lock`` builds; any other waits for the
+    ``book.done`` marker it writes at the end (with the build's return code and log).
+    """
+    out = root / "book"
+    try:
+        os.close(os.open(root / "book.lock", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        deadline = time.monotonic() + BUILD_TIMEOUT + 60
+        while not (root / "book.done").exists():
+            if time.monotonic() > deadline:
+                pytest.fail(f"no book build finished in {root} (another worker builds it)")
+            time.sleep(0.5)
+    else:
+        try:
+            result = build_book(out)
+            code, log = result.returncode, result.stdout + result.stderr
+        except Exception as exc:  # a build that cannot even run fails every waiter too
+            code, log = -1, f"{type(exc).__name__}: {exc}"
+        (root / "book.log").write_text(log)
+        if (out / "_build" / "html").is_dir():  # read by test_book_build, never published
+            (out / "_build" / "html" / "_build.log").write_text(log)
+        (root / "book.rc").write_text(str(code))
+        (root / "book.done").touch()
+    return out, int((root / "book.rc").read_text()), (root / "book.log").read_text()
 
 
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory) -> Path:
-    """Build the book once per test session (warnings are errors); return the HTML folder.
+    """Build the book once per test run (warnings are errors); return the HTML folder.
 
-    With ``BOOK_HTML_DIR`` set, the HTML of this build is also copied there, so that CI
+    Under pytest-xdist the workers share one build (:func:`_build_once`). With
+    ``BOOK_HTML_DIR`` set, the HTML of this build is also copied there, so that CI
     publishes the very book the tests built and checked.
     """
-    out = tmp_path_factory.mktemp("book")
-    result = build_book(out)
-    log = result.stdout + result.stderr
-    if result.returncode != 0:
-        pytest.fail(f"jupyter-book build -W failed ({result.returncode}):\n{log[-6000:]}")
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    out, code, log = _build_once(root)
+    if code != 0:
+        pytest.fail(f"jupyter-book build -W failed ({code}):\n{log[-6000:]}")
     html = out / "_build" / "html"
     assert (html / "index.html").exists(), log[-3000:]
     if os.environ.get("BOOK_HTML_DIR"):
-        _keep_html(html, Path(os.environ["BOOK_HTML_DIR"]).expanduser().resolve())
-    html.joinpath("_build.log").write_text(log)
+        try:  # one process copies it
+            os.close(os.open(root / "book.kept", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            pass
+        else:
+            _keep_html(html, Path(os.environ["BOOK_HTML_DIR"]).expanduser().resolve())
     return html
 
 
