@@ -41,9 +41,8 @@ from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
 import mlcore as mc  # noqa: E402
 from mlcore.losses import _reduce  # noqa: E402  (what the training loop records per step)
-from mlcore.optim import SGD, _sgd_step  # noqa: E402  (the update the training loop uses)
+from mlcore.optim import _sgd_step  # noqa: E402  (the update the training loop uses)
 from mlcore.params import _flat_copy  # noqa: E402  (the loop's one-vector parameters)
-from mlcore.training import _Log, _Net, _train, batch_schedule  # noqa: E402
 
 LOSS = "softmax_cross_entropy"
 ACTS = "tanh"
@@ -187,34 +186,34 @@ def _wrap(x):
     return x
 
 
-class _QuietLog(_Log):
-    """``train``'s bookkeeping, with the end-of-epoch checks left out of the count."""
-
-    def end_of_epoch(self, params, epoch, t):
-        Counted.active = False
-        try:
-            return super().end_of_epoch(params, epoch, t)
-        finally:
-            Counted.active = True
-
-
-def numpy_calls_per_step(sizes, X, y):
-    """Numpy calls per step of the real training loop (``mlcore.training._train``),
+def numpy_calls_per_step(sizes, X, y, engine=mc):
+    """Numpy calls per step of the real training loop (``engine.training._train``),
     plain SGD, batches of 32, float64: the calls of two epochs minus those of one,
-    divided by the steps of an epoch (so the setup before the loop cancels)."""
-    params = mc.init_params(sizes, np.random.default_rng(0))
-    Xc, Yc = mc.mlp.check_model(params, X, y, ACTS, LOSS)
-    schedule = batch_schedule(Xc.shape[0], B, "drop")
+    divided by the steps of an epoch (so the setup before the loop cancels; the
+    end-of-epoch checks are not counted)."""
+
+    class QuietLog(engine.training._Log):
+        def end_of_epoch(self, params, epoch, t):
+            Counted.active = False
+            try:
+                return super().end_of_epoch(params, epoch, t)
+            finally:
+                Counted.active = True
+
+    params = engine.init_params(sizes, np.random.default_rng(0))
+    Xc, Yc = engine.mlp.check_model(params, X, y, ACTS, LOSS)
+    schedule = engine.batch_schedule(Xc.shape[0], B, "drop")
     counts = []
     for epochs in (1, 2):
         p = [{k: v.view(Counted) for k, v in layer.items()} for layer in params]
-        net = _Net(ACTS, LOSS, "mean")
+        net = engine.training._Net(ACTS, LOSS, "mean")
         lr_at = lambda t: LR  # noqa: E731
-        log = _QuietLog(net, lr_at, Xc.view(Counted), Yc.view(Counted), None, None, None,
-                        False, None, "raise")  # fmt: skip
+        log = QuietLog(net, lr_at, Xc.view(Counted), Yc.view(Counted), None, None, None,
+                       False, None, "raise")  # fmt: skip
         Counted.calls = 0
-        _train(p, Xc.view(Counted), Yc.view(Counted), net, lr_at, epochs, schedule, "never",
-               SGD(), np.random.default_rng(0), log)  # fmt: skip
+        engine.training._train(p, Xc.view(Counted), Yc.view(Counted), net, lr_at, epochs,
+                               schedule, "never", engine.SGD(), np.random.default_rng(0),
+                               log)  # fmt: skip
         counts.append(Counted.calls)
     return (counts[1] - counts[0]) / len(schedule)
 
