@@ -7,7 +7,7 @@ Run from anywhere (it measures the ``mlcore`` of the checkout it lives in)::
     python benchmarks/bench_mlcore.py --quick    # a few seconds: checks that every row runs
 
 Everything is measured in this one run, on one core: the process and all its threads
-(XLA's and PyTorch's included) are pinned to one CPU, BLAS is limited to one thread with
+(XLA's and PyTorch's included) are pinned to one CPU (the idler one), BLAS is limited to one thread with
 threadpoolctl, torch with ``torch.set_num_threads(1)``, XLA with ``XLA_FLAGS``.  One
 row ("JAX ..., async, 2 cores") lets JAX's threads use both cores, for information.
 Times are medians over repeated blocks of calls; the blocks of the variants being
@@ -62,6 +62,23 @@ def pin(cpus):
             os.sched_setaffinity(int(tid), cpus)
         except OSError:  # a thread that has just exited
             pass
+
+
+def idlest_cpu(cpus, seconds=0.5):
+    """The CPU of ``cpus`` with the most idle time over ``seconds`` (from /proc/stat)."""
+
+    def idle():
+        with open("/proc/stat") as f:
+            rows = [line.split() for line in f if line.startswith("cpu") and line[3] != " "]
+        return {int(r[0][3:]): int(r[4]) + int(r[5]) for r in rows}  # idle + iowait
+
+    try:
+        before = idle()
+        time.sleep(seconds)
+        after = idle()
+        return max(cpus, key=lambda c: after.get(c, 0) - before.get(c, 0))
+    except (OSError, ValueError, IndexError):
+        return max(cpus)
 
 
 def interleaved(cases, repeat, warmup=3, cpus=None):
@@ -393,7 +410,7 @@ def main(argv=None):
     if jax is None:
         skipped.append("JAX (not installed: `pip install jax jaxlib`)")
     all_cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
-    one = {max(all_cpus)} if all_cpus else None  # the run's core
+    one = {idlest_cpu(all_cpus)} if all_cpus else None  # the run's core: the idler one now
 
     rng = np.random.default_rng(0)
     Xtr, Xte, ytr, yte = mc.load_digits(rng)
