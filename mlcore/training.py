@@ -179,7 +179,11 @@ class History:
 
 
 class UpdateRule(Protocol):
-    """What :func:`train` needs of an update rule (:class:`mlcore.optim.SGD`, ``Adam``)."""
+    """What :func:`train` needs of an update rule (:class:`mlcore.optim.SGD`, ``Adam``).
+
+    ``step`` updates ``params`` in place.  ``grads`` holds arrays that the loop rewrites
+    at every step: a rule that keeps a gradient for later must copy it.
+    """
 
     def init(self, params: Params) -> dict[str, Any]: ...
 
