@@ -7,8 +7,9 @@ Run from anywhere (it measures the ``mlcore`` of the checkout it lives in)::
     python benchmarks/bench_mlcore.py --quick    # a few seconds: checks that every row runs
 
 Everything is measured in this one run, on one core: the process and all its threads
-(XLA's and PyTorch's included) are pinned to one CPU (the idler one), BLAS is limited to one thread with
-threadpoolctl, torch with ``torch.set_num_threads(1)``, XLA with ``XLA_FLAGS``.  One
+(XLA's and PyTorch's included) are pinned to one CPU (the idler one), BLAS is limited
+to one thread with threadpoolctl, torch with ``torch.set_num_threads(1)``, XLA with
+``XLA_FLAGS``.  One
 row ("JAX ..., async, 2 cores") lets JAX's threads use both cores, for information.
 Times are medians over repeated blocks of calls; the blocks of the variants being
 compared alternate, so load from other processes affects them alike.  The networks are
@@ -260,6 +261,59 @@ def mlcore_step_fn(params, batches, dtype):
     return step
 
 
+def inline_step_fn(params, batches, dtype):
+    """The numpy calls of ``mlcore_step_fn``, the same ones on the same arrays, written
+    inline without the engine's functions: what the step would cost with no Python
+    around its numpy calls (a floor for numpy, not a second engine; tanh hidden
+    layers and softmax cross-entropy only)."""
+    p = _flat_copy([{"W": q["W"].astype(dtype), "b": q["b"].astype(dtype)} for q in params])
+    g = _flat_copy(p, zeros=True)
+    data = [mc.mlp.check_model(p, Xb, yb, ACTS, LOSS) for Xb, yb in batches]
+    layers = [(q["W"], q["b"], gq["W"], gq["b"]) for q, gq in zip(p, g, strict=True)]
+    L = len(layers)
+    state = {"i": 0}
+
+    def step():
+        X, Y = data[state["i"] % len(data)]
+        state["i"] += 1
+        xs, a = [], X
+        for k, (W, b, _, _) in enumerate(layers):  # forward
+            xs.append(a)
+            z = a @ W.T
+            z += b
+            a = np.tanh(z) if k < L - 1 else z
+        S = z - np.maximum.reduce(z, axis=1, keepdims=True)  # softmax cross-entropy
+        e = np.exp(S)
+        total = np.add.reduce(e, axis=1, keepdims=True)
+        E_n = np.log(total[:, 0]) - np.einsum("bk,bk->b", Y, S)
+        e /= total
+        e -= Y
+        D = 1.0 / X.shape[0] * e * 1.0  # scale * dE/dz * f_L'(z) (identity: 1.0)
+        for k in range(L - 1, -1, -1):  # gradient, and the deltas of the layer below
+            W, _, gW, gb = layers[k]
+            np.matmul(D.T, xs[k], out=gW)
+            D.sum(axis=0, out=gb)
+            if k:
+                D = (D @ W) * (1.0 - xs[k] * xs[k])
+        E = np.add.reduce(E_n) / len(E_n)
+        p.flat -= LR * g.flat
+        return E
+
+    return step
+
+
+def inline_is_the_step(params, batches, steps=5):
+    """The inline floor against the engine's step: its numpy calls per step, and
+    whether the two give bitwise the same losses over a few steps."""
+    counted = [{k: v.view(Counted) for k, v in layer.items()} for layer in params]
+    inline = inline_step_fn(counted, batches, np.float64)
+    Counted.calls = 0
+    inline()
+    n_calls = Counted.calls
+    a, b = mlcore_step_fn(params, batches, np.float64), inline_step_fn(params, batches, np.float64)
+    return n_calls, [a() for _ in range(steps)] == [b() for _ in range(steps)]
+
+
 # ----------------------------------------------------------------------------- torch
 def torch_setup():
     try:
@@ -472,6 +526,7 @@ def main(argv=None):
         for bits in dtypes:
             dtype = np.float64 if bits == "64" else np.float32
             cases[f"ml{bits}"] = (mlcore_step_fn(p_net, batches, dtype), n_step, None)
+            cases[f"inline{bits}"] = (inline_step_fn(p_net, batches, dtype), n_step, None)
             p0 = [{"W": p["W"].astype(dtype), "b": p["b"].astype(dtype)} for p in p_net]
 
             def loop(p0=p0):  # the same step inside the real loop, 5 epochs, no epoch losses
@@ -497,6 +552,8 @@ def main(argv=None):
             add_machine(task, t_ml, step_flops(sizes, B), f"gemm_{name}")
             add_machine(f"{task}, inside train()", t[f"train{bits}"] / steps5,
                         step_flops(sizes, B), f"gemm_{name}")  # fmt: skip
+            add_machine(f"{task}, the same numpy calls inline",
+                        t[f"inline{bits}"], step_flops(sizes, B), f"gemm_{name}")  # fmt: skip
             if torch is not None:
                 add(task, t_ml, f"PyTorch eager {name}", t[f"torch{bits}"], ">= 3x faster",
                     t[f"torch{bits}"] / t_ml >= 3)  # fmt: skip
@@ -513,6 +570,10 @@ def main(argv=None):
 
     calls = {name: numpy_calls_per_step(sizes, Xtr, ytr) for name, (sizes, _, _) in nets.items()}
     results["numpy_calls_per_step"] = calls
+    for name, (_sizes, p_net, _) in nets.items():  # the inline floor does the same work
+        same_calls, same_losses = inline_is_the_step(p_net, batches)
+        if not (same_calls == calls[name] and same_losses):
+            raise RuntimeError(f"inline_step_fn no longer matches the training step ({name})")
 
     # 2. per-example gradients
     P = num_params(SIZES)
