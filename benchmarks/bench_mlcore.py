@@ -595,6 +595,23 @@ def main(argv=None):
                 params, Xc, Yc, ACTS, LOSS, out=buf, check=False), num, None),
             "loop": (loop, 1, None),
         }  # fmt: skip
+        # its two parts: the forward pass and deltas, then the outer products into `buf`
+        _, cache = mc.forward(params, Xc, ACTS, check=False)
+        D = mc.deltas(params, cache, Yc, ACTS, LOSS, check=False)
+
+        def fwd_deltas(Xc=Xc, Yc=Yc):
+            _, c = mc.forward(params, Xc, ACTS, check=False)
+            return mc.deltas(params, c, Yc, ACTS, LOSS, check=False)
+
+        def outer(cache=cache, D=D, buf=buf):  # the einsum of per_example_gradients
+            for g, x, Delta in zip(buf, cache.x, D, strict=True):
+                np.einsum("bi,bj->bij", Delta, x, out=g["W"])
+                g["b"][...] = Delta
+
+        fill = np.ones(Bp * P)
+        cases["fwd"] = (fwd_deltas, num, None)
+        cases["outer"] = (outer, num, None)
+        cases["fill"] = (lambda fill=fill: fill.fill(0.5), num, None)
         if torch is not None:
             cases["torch"] = (torch_vmap_fn(torch, params, Xp, yp), num, None)
         if jax is not None:
@@ -605,6 +622,14 @@ def main(argv=None):
         target = 0.8 if Bp == 1797 else None  # at B = 256 the result fits in the L3 cache
         add_machine(f"per-example grads B={Bp}", t["fresh"], nbytes, "bytes", target)
         add_machine(f"per-example grads B={Bp}, reused `out=`", t["out"], nbytes, "bytes", target)
+        add_machine(f"per-example grads B={Bp}, part: forward + deltas", t["fwd"],
+                    2 * Bp * sum(m * n for n, m in zip(SIZES[:-1], SIZES[1:], strict=True))
+                    + 2 * Bp * SIZES[-1] * SIZES[-2], "gemm_float64")  # fmt: skip
+        add_machine(f"per-example grads B={Bp}, part: outer products (`np.einsum`, `out=`)",
+                    t["outer"], nbytes, "bytes")  # fmt: skip
+        add_machine(
+            f"per-example grads B={Bp}: `fill` of as many bytes", t["fill"], nbytes, "bytes"
+        )
         for variant, tv in (("", t["fresh"]), (", reused `out=`", t["out"])):
             add(f"per-example grads B={Bp}{variant}", tv, "loop over examples (mlcore)",
                 t["loop"], ">= 10x faster", t["loop"] / tv >= 10)  # fmt: skip
