@@ -99,8 +99,13 @@ def main(argv=None):
             return lambda: e.per_example_gradients(params, Xc, Yc, bench.ACTS, bench.LOSS,
                                                    out=buf, check=False)  # fmt: skip
 
+        def flat(e, Xc=Xc, Yc=Yc):
+            return lambda: e.per_example_gradients(params, Xc, Yc, bench.ACTS, bench.LOSS,
+                                                   flat=True, check=False)  # fmt: skip
+
         compare(f"per-example grads B={Bp}", fresh, num)
         compare(f"per-example grads B={Bp}, reused `out=`", out, num)
+        compare(f"per-example grads B={Bp}, `flat=True` (one (B, P) matrix)", flat, num)
     for name, sizes in (("64-64-10", bench.SIZES), ("Part III net", bench.DEEP)):
         calls = [bench.numpy_calls_per_step(sizes, Xtr, ytr, e) for e in engines.values()]
         rows.append((f"numpy calls per SGD step, {name}", *(f"{c:g}" for c in calls),
