@@ -361,7 +361,9 @@ def deltas(
     return Deltas
 
 
-def gradient_from_deltas(cache: Cache, Deltas: list[FloatArray]) -> Params:
+def gradient_from_deltas(
+    cache: Cache, Deltas: list[FloatArray], *, out: Params | None = None
+) -> Params:
     r"""Gradient of the batch cost from the layer inputs and deltas, in matrix form.
 
     .. math::
@@ -380,15 +382,21 @@ def gradient_from_deltas(cache: Cache, Deltas: list[FloatArray]) -> Params:
         From :func:`forward`.
     Deltas : list of ndarray
         From :func:`deltas`, ``Deltas[l-1]`` of shape ``(B, n_l)``.
+    out : list of dict, optional
+        Arrays shaped like the parameters to write the gradient into (a training loop
+        reuses them every step instead of allocating new ones).
 
     Returns
     -------
     list of dict
-        ``grads[l-1] = {"W": (n_l, n_{l-1}), "b": (n_l,)}``, shaped like the parameters.
+        ``grads[l-1] = {"W": (n_l, n_{l-1}), "b": (n_l,)}``, shaped like the parameters
+        (``out`` itself if given).
     """
-    return [
-        {"W": Delta.T @ x, "b": Delta.sum(axis=0)} for x, Delta in zip(cache.x, Deltas, strict=True)
-    ]
+    grads: Params = [{} for _ in Deltas] if out is None else out
+    for g, x, Delta in zip(grads, cache.x, Deltas, strict=True):
+        g["W"] = np.matmul(Delta.T, x, out=g.get("W"))  # Delta^T X = sum_n delta_n x_n^T
+        g["b"] = Delta.sum(axis=0, out=g.get("b"))  # sum_n delta_n
+    return grads
 
 
 def _check_cache(

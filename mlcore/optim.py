@@ -43,11 +43,14 @@ import numpy as np
 
 from . import _checks
 from ._types import Params
+from .params import _Flat, _flat_copy
 
 __all__ = ["SGD", "Adam", "sgd_step"]
 
 
 def _zeros_like(params: Params) -> Params:
+    if isinstance(params, _Flat):  # zeros in one vector too, for the one-call update
+        return _flat_copy(params, zeros=True)
     return [{"W": np.zeros_like(p["W"]), "b": np.zeros_like(p["b"])} for p in params]
 
 
@@ -163,7 +166,20 @@ def sgd_step(
 def _sgd_step(
     params: Params, grads: Params, lr: float, velocity: Params | None, momentum: float
 ) -> None:
-    """:func:`sgd_step` without the checks, for the training loops."""
+    """:func:`sgd_step` without the checks, for the training loops.
+
+    When parameters, gradients (and velocity) each live in one vector (as in
+    :func:`mlcore.train`), the same elementwise update runs once on the vectors.
+    """
+    if isinstance(params, _Flat) and isinstance(grads, _Flat):
+        if momentum > 0 and isinstance(velocity, _Flat):
+            velocity.flat *= momentum  # v <- mu v + g
+            velocity.flat += grads.flat
+            params.flat -= lr * velocity.flat  # theta <- theta - eta v
+            return
+        if momentum == 0:
+            params.flat -= lr * grads.flat  # theta <- theta - eta g, every w_ij and b_i
+            return
     if momentum > 0:
         velocity = cast(Params, velocity)  # required with momentum (sgd_step checks it)
         for v, g in zip(velocity, grads, strict=True):

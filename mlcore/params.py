@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from . import _checks
-from ._types import FloatArray, Init, Params
+from ._types import FloatArray, Init, Layer, Params
 
 __all__ = [
     "copy_params",
@@ -110,6 +110,35 @@ def copy_params(params: Params) -> Params:
 def _copy(params: Params) -> Params:
     """:func:`copy_params` without the checks, for hot loops."""
     return [{"W": layer["W"].copy(), "b": layer["b"].copy()} for layer in params]
+
+
+class _Flat(list[Layer]):
+    """Parameters (or gradients) whose arrays are views of one vector ``flat``.
+
+    ``flat`` holds ``W^(1).ravel(), b^(1), W^(2).ravel(), ...`` (the order of
+    :func:`flatten_params`), so an elementwise update of every array is one numpy call
+    on ``flat``.  It is still a list of dicts, usable wherever parameters are.
+    """
+
+    flat: FloatArray
+
+
+def _flat_copy(params: Params, *, zeros: bool = False) -> _Flat:
+    """A copy of ``params`` (or zeros shaped like it) whose arrays share one vector."""
+    total = sum(layer["W"].size + layer["b"].size for layer in params)
+    flat = np.empty_like(params[0]["W"], shape=(total,))  # dtype (and array type) of W^(1)
+    out = _Flat()
+    out.flat = flat
+    offset = 0
+    for layer in params:
+        views = {}
+        for key in ("W", "b"):
+            a = layer[key]
+            views[key] = view = flat[offset : offset + a.size].reshape(a.shape)
+            view[...] = 0 if zeros else a
+            offset += a.size
+        out.append(views)
+    return out
 
 
 def zeros_like_params(params: Params) -> Params:

@@ -111,7 +111,10 @@ def per_example_gradients(
     X = cast(FloatArray, X)  # validated above, or by the caller (check=False)
     _, cache = forward(params, X, activations, check=False)
     Deltas = deltas(params, cache, Y, activations, loss, check=False)
-    if out is None:
+    G = None
+    if flat:  # write each layer straight into its columns of G (no copy afterwards)
+        G, out = _flat_views(params, X.shape[0], X.dtype)
+    elif out is None:
         out = cast(Params, [{"W": None, "b": None} for _ in params])  # filled in below
     for g, x, Delta in zip(out, cache.x, Deltas, strict=True):
         # dE_n/dw_ij = delta_ni x_nj: one outer product per example, all at once
@@ -120,10 +123,22 @@ def per_example_gradients(
             g["b"] = Delta  # dE_n/db_i = delta_ni
         else:
             g["b"][...] = Delta
-    if flat:
-        B = X.shape[0]
-        return np.concatenate([a.reshape(B, -1) for g in out for a in (g["W"], g["b"])], axis=1)
-    return out
+    return out if G is None else G
+
+
+def _flat_views(params: Params, B: int, dtype: np.dtype) -> tuple[FloatArray, Params]:
+    """A matrix ``G`` of shape ``(B, P)`` and, per layer, views of its columns shaped
+    ``(B, n_l, n_{l-1})`` and ``(B, n_l)`` (the order of ``flatten_params``)."""
+    P = sum(p["W"].size + p["b"].size for p in params)
+    G = np.empty((B, P), dtype=dtype)
+    views: Params = []
+    offset = 0
+    for p in params:
+        nW, nb = p["W"].size, p["b"].size
+        W = G[:, offset : offset + nW].reshape((B, *p["W"].shape), copy=False)  # a view
+        views.append({"W": W, "b": G[:, offset + nW : offset + nW + nb]})
+        offset += nW + nb
+    return G, views
 
 
 def _check_out(out: object, params: Params, B: int) -> None:

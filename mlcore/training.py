@@ -62,7 +62,7 @@ from .averaging import IterateAverage
 from .losses import _reduce
 from .mlp import check_model, cost, deltas, forward, gradient, gradient_from_deltas
 from .optim import SGD
-from .params import _copy, _flatten
+from .params import _copy, _flat_copy, _flatten
 
 __all__ = ["Batch", "History", "batch_schedule", "epoch_batch_gradients", "train"]
 
@@ -179,7 +179,11 @@ class History:
 
 
 class UpdateRule(Protocol):
-    """What :func:`train` needs of an update rule (:class:`mlcore.optim.SGD`, ``Adam``)."""
+    """What :func:`train` needs of an update rule (:class:`mlcore.optim.SGD`, ``Adam``).
+
+    ``step`` updates ``params`` in place.  ``grads`` holds arrays that the loop rewrites
+    at every step: a rule that keeps a gradient for later must copy it.
+    """
 
     def init(self, params: Params) -> dict[str, Any]: ...
 
@@ -367,7 +371,8 @@ def _train(
     layer and hand the gradient to the update rule.  :class:`_Log` records the losses,
     the average of the iterates and the stopping rules.
     """
-    params = _copy(params)
+    params = _flat_copy(params)  # one vector underneath, so updates are one numpy call
+    g: Params = _flat_copy(params, zeros=True)  # the gradient's arrays, rewritten every step
     state = optimizer.init(params)
     log.start(params)
     Xs, Ys = X, Y
@@ -385,7 +390,7 @@ def _train(
                                      return_losses=True, check=False)  # fmt: skip
                 if log.step_diverged(_reduce(E_n, net.reduction), epoch, t):
                     break
-                g = gradient_from_deltas(cache, Deltas)  # s_k Delta^(l)T X^(l) per layer
+                g = gradient_from_deltas(cache, Deltas, out=g)  # s_k Delta^(l)T X^(l) per layer
                 optimizer.step(params, g, lr_at(t), state)  # theta <- theta - eta_t g (SGD)
                 t += 1
                 log.after_step(params, t)
@@ -481,6 +486,7 @@ class _Log:
 
     def finish(self, params: Params, t: int, steps_per_epoch: int) -> tuple[Params, History]:
         best_epoch = None
+        params = list(params)  # a plain list; its arrays are still views of one vector
         if self.best is not None:
             params, best_epoch = self.best[2], self.best[1]
         history = History(

@@ -204,3 +204,30 @@ def test_per_example_gradients_into_reused_buffers():
     for a, b in zip(fresh, buf, strict=True):
         np.testing.assert_array_equal(a["W"], b["W"])
         np.testing.assert_array_equal(a["b"], b["b"])
+
+
+def test_gradient_from_deltas_into_out_writes_the_same_numbers_in_place():
+    params, X, Y, acts = make_case((3, 4, 2), "tanh", "softmax_cross_entropy", batch=6)
+    _, cache = mc.forward(params, X, acts)
+    Deltas = mc.deltas(params, cache, Y, acts, "softmax_cross_entropy")
+    fresh = mc.gradient_from_deltas(cache, Deltas)
+    out = mc.zeros_like_params(params)
+    arrays = [(g["W"], g["b"]) for g in out]
+    assert mc.gradient_from_deltas(cache, Deltas, out=out) is out
+    for g, f, (W, b) in zip(out, fresh, arrays, strict=True):
+        assert g["W"] is W and g["b"] is b  # written into, not replaced
+        np.testing.assert_array_equal(g["W"], f["W"])
+        np.testing.assert_array_equal(g["b"], f["b"])
+
+
+@pytest.mark.parametrize("sizes,act,loss", CASES)
+def test_flat_per_example_gradients_are_the_flattened_layers(sizes, act, loss):
+    """flat=True writes every layer into its columns of G: row n is flatten(grad E_n)."""
+    params, X, Y, acts = make_case(sizes, act, loss, batch=7)
+    per = mc.per_example_gradients(params, X, Y, acts, loss)
+    G = mc.per_example_gradients(params, X, Y, acts, loss, flat=True)
+    assert G.shape == (7, mc.num_params(params)) and G.flags.c_contiguous
+    for n in range(7):
+        np.testing.assert_array_equal(
+            G[n], mc.flatten_params([{k: g[k][n] for k in g} for g in per])
+        )

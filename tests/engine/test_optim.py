@@ -88,3 +88,28 @@ def test_sgd_rule_object_is_sgd_step():
         rule.step(p1, g, 0.1, state)
         mc.optim.sgd_step(p2, g, 0.1, velocity=velocity, momentum=0.5)
     np.testing.assert_array_equal(mc.flatten_params(p1), mc.flatten_params(p2))
+
+
+@pytest.mark.parametrize("mu", [0.0, 0.9])
+def test_one_vector_update_is_bitwise_the_update_of_each_array(mu):
+    """The training loop keeps parameters, gradient and velocity in one vector each
+    (mlcore.params._flat_copy) and updates the vector in one call: the same numbers."""
+    from mlcore.optim import _sgd_step
+    from mlcore.params import _Flat, _flat_copy
+
+    rng = np.random.default_rng(7)
+    for dtype in (np.float64, np.float32):
+        p1 = mc.init_params([5, 4, 3, 2], rng, dtype=dtype)
+        p2 = _flat_copy(p1)
+        assert isinstance(p2, _Flat) and p2.flat.dtype == dtype
+        np.testing.assert_array_equal(p2.flat, mc.flatten_params(p1))
+        v1, v2 = mc.zeros_like_params(p1), mc.SGD(momentum=mu).init(p2)["velocity"]
+        for lr in (0.1, 0.37, 0.01):
+            g = mc.init_params([5, 4, 3, 2], rng, dtype=dtype)
+            g2 = _flat_copy(g)
+            _sgd_step(p1, g, lr, v1, mu)
+            _sgd_step(p2, g2, lr, v2, mu)
+            for a, b in zip(p1, p2, strict=True):
+                for key in ("W", "b"):
+                    np.testing.assert_array_equal(a[key], b[key])
+                    assert b[key].base is p2.flat  # still views of the one vector

@@ -211,3 +211,14 @@ def test_validation_loss_and_early_stopping():
     if hs.stopped_early:
         assert len(hs.val_loss) - 1 == e_best + 3  # stopped after 3 epochs without improvement
     np.testing.assert_array_equal(mc.flatten_params(best), hs.trajectory[e_best])
+
+
+def test_train_returns_a_plain_list_and_leaves_the_start_untouched():
+    """The loop works on one-vector copies; what it returns is an ordinary list of dicts."""
+    params, X, Y, acts = make_case((3, 5, 2), "tanh", "softmax_cross_entropy", batch=20)
+    start = mc.params.copy_params(params)
+    trained, _ = mc.train(params, X, Y, activations=acts, loss="softmax_cross_entropy", lr=0.5,
+                          num_epochs=2, batch_size=6, rng=np.random.default_rng(0))  # fmt: skip
+    assert type(trained) is list and all(type(layer) is dict for layer in trained)
+    tree_allclose(params, start, rtol=0, atol=0)
+    assert not np.array_equal(mc.flatten_params(trained), mc.flatten_params(start))

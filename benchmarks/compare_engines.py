@@ -1,0 +1,125 @@
+"""Time this checkout's mlcore against another checkout's, in one interleaved run.
+
+Usage, from the repository root::
+
+    git worktree add /tmp/mlcore-base <commit>     # or: git archive <commit> | tar -x -C DIR
+    python benchmarks/compare_engines.py /tmp/mlcore-base
+
+Both engines run the same public calls (``train``, ``per_example_gradients``) on the
+same data, pinned to one core with one BLAS thread, their blocks alternating as in
+``bench_mlcore.py``, so the ratios hold under the machine's load.  It also counts the
+numpy calls per step of each engine's training loop.  The result is a before/after
+table in markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_mlcore as bench  # noqa: E402  (this checkout's mlcore, pinning, timing)
+
+mc = bench.mc
+
+
+def load_engine(root):
+    """Import ``root/mlcore`` as the package ``mlcore_base``."""
+    init = Path(root) / "mlcore" / "__init__.py"
+    spec = importlib.util.spec_from_file_location(
+        "mlcore_base", init, submodule_search_locations=[str(init.parent)]
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["mlcore_base"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("base", help="root of the other checkout (it holds mlcore/)")
+    ap.add_argument("--repeat", type=int, default=21)
+    args = ap.parse_args(argv)
+    base = load_engine(args.base)
+    engines = {"base": base, "this": mc}
+    threadpool_limits(limits=1)
+    cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+    one = {bench.idlest_cpu(cpus)} if cpus else None
+
+    rng = np.random.default_rng(0)
+    Xtr, Xte, ytr, yte = mc.load_digits(rng)
+    X_all, y_all = np.vstack([Xtr, Xte]), np.concatenate([ytr, yte])
+    steps5 = 5 * len(mc.batch_schedule(Xtr.shape[0], bench.B))
+    rows = []
+
+    def compare(task, make, number, scale=1.0):
+        cases = {k: (make(e), number, None) for k, e in engines.items()}
+        t = bench.interleaved(cases, args.repeat, cpus=one)
+        tb, tt = t["base"] * scale, t["this"] * scale
+        rows.append((task, bench.fmt_time(tb), bench.fmt_time(tt), f"{tb / tt:.2f}"))
+
+    for name, sizes, dtype in (("64-64-10, float64", bench.SIZES, np.float64),
+                               ("64-64-10, float32", bench.SIZES, np.float32),
+                               ("Part III net, float32", bench.DEEP, np.float32)):  # fmt: skip
+        p0 = mc.init_params(sizes, np.random.default_rng(2), dtype=dtype)
+
+        def make(e, p0=p0):
+            kw = dict(activations=bench.ACTS, loss=bench.LOSS, lr=bench.LR, batch_size=bench.B)
+            return lambda: e.train(p0, Xtr, ytr, num_epochs=5, rng=np.random.default_rng(0),
+                                   track_epoch_loss=False, **kw)  # fmt: skip
+
+        compare(f"SGD step B=32 inside train(), {name}", make, 1, 1 / steps5)
+
+    def ten_epochs(e):
+        def run():
+            r = np.random.default_rng(1)
+            kw = dict(activations=bench.ACTS, loss=bench.LOSS, lr=bench.LR, batch_size=bench.B)
+            e.train(e.init_params(bench.SIZES, r), Xtr, ytr, num_epochs=10, rng=r, **kw)
+
+        return run
+
+    compare("10 epochs SGD B=32 (train())", ten_epochs, 1)
+    params = mc.init_params(bench.SIZES, rng)
+    for Bp in (256, 1797):
+        Xc, Yc = mc.mlp.check_model(params, X_all[:Bp], y_all[:Bp], bench.ACTS, bench.LOSS)
+        buf = mc.per_example_gradients(params, Xc, Yc, bench.ACTS, bench.LOSS, check=False)
+        num = 10 if Bp == 256 else 3
+
+        def fresh(e, Xc=Xc, Yc=Yc):
+            return lambda: e.per_example_gradients(params, Xc, Yc, bench.ACTS, bench.LOSS,
+                                                   check=False)  # fmt: skip
+
+        def out(e, Xc=Xc, Yc=Yc, buf=buf):
+            return lambda: e.per_example_gradients(params, Xc, Yc, bench.ACTS, bench.LOSS,
+                                                   out=buf, check=False)  # fmt: skip
+
+        def flat(e, Xc=Xc, Yc=Yc):
+            return lambda: e.per_example_gradients(params, Xc, Yc, bench.ACTS, bench.LOSS,
+                                                   flat=True, check=False)  # fmt: skip
+
+        compare(f"per-example grads B={Bp}", fresh, num)
+        compare(f"per-example grads B={Bp}, reused `out=`", out, num)
+        compare(f"per-example grads B={Bp}, `flat=True` (one (B, P) matrix)", flat, num)
+    for name, sizes in (("64-64-10", bench.SIZES), ("Part III net", bench.DEEP)):
+        calls = [bench.numpy_calls_per_step(sizes, Xtr, ytr, e) for e in engines.values()]
+        rows.append((f"numpy calls per SGD step, {name}", *(f"{c:g}" for c in calls),
+                     f"{calls[0] / calls[1]:.2f}"))  # fmt: skip
+
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"- base: {Path(base.__file__).parent}; this: {Path(mc.__file__).parent}")
+    print(f"- pinned to core {sorted(one or [])}, 1 BLAS thread, medians of {args.repeat} "
+          f"interleaved repeats; load average at the end (1, 5, 15 min): {load}\n")  # fmt: skip
+    print("| task | base | this checkout | base / this |")
+    print("|---|---:|---:|---:|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+
+
+if __name__ == "__main__":
+    main()
