@@ -291,7 +291,7 @@ def test_chapter_menu_and_page_contents_on_touch_screens(browser, site, viewport
 
             _open_menu(page, ".primary-toggle", PRIMARY)
             chapters = page.locator(f"{PRIMARY} nav a.reference.internal")
-            hrefs = [chapters.nth(k).get_attribute("href") for k in range(chapters.count())]
+            hrefs = chapters.evaluate_all("els => els.map(e => e.getAttribute('href'))")
             for other in PAGES:
                 if other == path:
                     continue
