@@ -11,6 +11,7 @@ import ast
 import functools
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -20,10 +21,9 @@ from mlcore.figures import style
 BOOK = Path(__file__).resolve().parents[2] / "book"
 
 
-@functools.cache
-def _sizes() -> dict[str, tuple[tuple[float, float], str | None]]:
-    """Builder name -> (figsize, layout) of the one notebook cell that draws it."""
-    found: dict[str, tuple[tuple[float, float], str | None]] = {}
+def figure_cells() -> Iterator[tuple[Path, list[tuple[float, float]], list[str], set[str]]]:
+    """Every notebook code cell that sets a ``figsize``: (notebook, the sizes, the layouts
+    and the ``draw_*`` names in its source), in the book's folder order."""
     for nb in sorted(BOOK.glob("*.ipynb")):
         for cell in json.loads(nb.read_text())["cells"]:
             source = "".join(cell["source"])
@@ -31,9 +31,17 @@ def _sizes() -> dict[str, tuple[tuple[float, float], str | None]]:
                 continue
             sizes = [ast.literal_eval(s) for s in re.findall(r"figsize=(\([^)]*\))", source)]
             layouts = re.findall(r'layout="(\w+)"', source)
-            for name in set(re.findall(r"\b(draw_\w+)", source)):
-                if len(sizes) == 1:
-                    found[name] = (sizes[0], layouts[0] if layouts else None)
+            yield nb, sizes, layouts, set(re.findall(r"\b(draw_\w+)", source))
+
+
+@functools.cache
+def _sizes() -> dict[str, tuple[tuple[float, float], str | None]]:
+    """Builder name -> (figsize, layout) of the one notebook cell that draws it."""
+    found: dict[str, tuple[tuple[float, float], str | None]] = {}
+    for _, sizes, layouts, names in figure_cells():
+        for name in names:
+            if len(sizes) == 1:
+                found[name] = (sizes[0], layouts[0] if layouts else None)
     return found
 
 

@@ -11,17 +11,13 @@ their display size.
 
 from __future__ import annotations
 
-import ast
 import base64
 import io
 import itertools
-import json
 import math
-import re
 import subprocess
 import sys
 from functools import partial
-from pathlib import Path
 
 import matplotlib
 
@@ -30,6 +26,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from _book import figure_cells  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import mlcore  # noqa: E402
@@ -44,8 +41,6 @@ from mlcore.figures.interactive import (  # noqa: E402
     frame_layout,
     slider,
 )
-
-BOOK = Path(__file__).resolve().parents[2] / "book"
 
 #: The display size the chapters give each frame function (explorable or inline figure).
 BOOK_SIZES = {
@@ -299,18 +294,12 @@ def cases(problem):
 def test_the_book_draws_every_frame_function_at_the_listed_size():
     """Each notebook passes the size of :data:`BOOK_SIZES` where it draws a frame function."""
     seen = set()
-    for nb in sorted(BOOK.glob("*.ipynb")):
-        for cell in json.loads(nb.read_text())["cells"]:
-            source = "".join(cell["source"])
-            if cell["cell_type"] != "code" or "figsize" not in source:
-                continue
-            sizes = [ast.literal_eval(s) for s in re.findall(r"figsize=(\([^)]*\))", source)]
-            names = set(re.findall(r"\b(draw_\w+)", source))
-            for size in sizes:
-                assert size[0] <= style.MAX_WIDTH, f"{nb.name}: figsize {size} is too wide"
-            for name in names & set(BOOK_SIZES):
-                assert sizes == [BOOK_SIZES[name]], f"{nb.name}: {name} drawn at {sizes}"
-                seen.add(name)
+    for nb, sizes, _, names in figure_cells():
+        for size in sizes:
+            assert size[0] <= style.MAX_WIDTH, f"{nb.name}: figsize {size} is too wide"
+        for name in names & set(BOOK_SIZES):
+            assert sizes == [BOOK_SIZES[name]], f"{nb.name}: {name} drawn at {sizes}"
+            seen.add(name)
     assert seen == set(BOOK_SIZES), f"not drawn by any chapter: {set(BOOK_SIZES) - seen}"
 
 
