@@ -127,6 +127,11 @@ def open_page(browser, url: str, viewport: dict | None = None, touch: bool = Fal
 def settle(page):
     """Wait until the page is idle and MathJax (if any) has typeset it."""
     page.wait_for_load_state("networkidle")
+    typeset(page)
+
+
+def typeset(page):
+    """Wait until MathJax (if the page has it) has typeset the page."""
     if page.evaluate("() => typeof window.MathJax !== 'undefined'"):
         page.wait_for_function(
             "() => window.MathJax.startup && window.MathJax.startup.promise "
