@@ -8,9 +8,9 @@ share one visit per page) and :data:`BOOK_INTERACTION` (the explorables, and the
 phone and tablet width). Each unit starts Chromium once; the book itself is built once
 for the whole run (``built_book`` in ``conftest.py``).
 
-The units run longest first: the two book units, then the notebooks, then the tests of
-the figures (they draw every figure of the book: ``test_style.py`` alone is a notebook's
-worth), then the other unit tests, which fill the gaps at the end.
+The units run longest first: the two book units, then the tests of the figures (they draw
+every figure of the book: ``test_style.py`` alone runs longer than any notebook), then
+the notebooks, then the other unit tests, which fill the gaps at the end.
 """
 
 from __future__ import annotations
@@ -48,9 +48,9 @@ def _rank(nodeid: str) -> int:
     unit = work_unit(nodeid)
     if unit in (BOOK_PAGES, BOOK_INTERACTION):
         return 0
-    if unit.endswith(".ipynb"):
+    if unit.startswith("tests/figures/"):
         return 1
-    return 2 if unit.startswith("tests/figures/") else 3
+    return 2 if unit.endswith(".ipynb") else 3
 
 
 @pytest.hookimpl(trylast=True)

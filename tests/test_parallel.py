@@ -47,8 +47,8 @@ def test_the_interaction_tests_exist():
 
 
 def test_longest_units_first():
-    ids = ["tests/engine/test_mlp.py::test_a", "tests/figures/test_style.py::test_a",
-           "book/first_look.ipynb::Cell 0",
+    ids = ["tests/engine/test_mlp.py::test_a", "book/first_look.ipynb::Cell 0",
+           "tests/figures/test_style.py::test_a",
            "tests/test_book_browser.py::test_page_renders_offline[book/api.html]"]  # fmt: skip
     assert sorted(ids, key=_rank) == ids[::-1]
 
