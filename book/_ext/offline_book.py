@@ -164,17 +164,17 @@ def _subset_icon_fonts(app, exception):
 
 
 def _list_roles_of_citations(app, pagename, templatename, context, doctree):
-    """Drop the ``role="list"`` of the bibliography's container.
+    """Make the bibliography a list of references for screen readers.
 
-    sphinxcontrib-bibtex wraps the entries (``role="doc-biblioentry"``) in a
-    ``div role="list"``, whose children would have to be list items: screen readers
-    and axe-core report the mismatch.  Without the role the entries keep theirs.
+    sphinxcontrib-bibtex wraps the entries, each ``role="doc-biblioentry"``, in a
+    ``div role="list"``: a list whose children are not list items, and a role that
+    DPUB-ARIA 1.1 deprecates (axe-core reports both).  The entries become list items of
+    that list.
     """
     body = context.get("body")
     if body and 'role="list" class="citation-list"' in body:
         context["body"] = body.replace(
-            '<div role="list" class="citation-list">',
-            '<div class="citation-list">',
+            'role="doc-biblioentry"', 'role="listitem"'
         )
 
 
