@@ -42,8 +42,8 @@ from . import _checks
 from ._types import Activations, LossName, Params
 from .mlp import accuracy, check_model
 from .params import _unflatten
-from .sweeps import Sweep
-from .training import UpdateRule, train
+from .sweeps import Sweep, check_grid, grid_runs
+from .training import UpdateRule
 
 __all__ = ["EpochSweep", "stability_edge", "sweep_by_epoch"]
 
@@ -198,14 +198,8 @@ def sweep_by_epoch(
     if reserved:
         raise TypeError(f"sweep_by_epoch sets {reserved} itself; do not pass them")
     X, Y = check_model(params, X, Y, activations, loss)
-    N = X.shape[0]
     E = _checks.positive_int(num_epochs, "num_epochs")
-    Bs = np.array(
-        [_checks.positive_int(B, "batch_sizes", maximum=N) for B in batch_sizes], dtype=np.intp
-    )
-    etas = np.array([_checks.real(lr, "lrs", positive=True) for lr in lrs], dtype=np.float64)
-    if Bs.size == 0 or etas.size == 0:
-        raise ValueError("batch_sizes and lrs must each hold at least one value")
+    Bs, etas = check_grid(batch_sizes, lrs, X.shape[0])
     classify = validation is not None and loss == "softmax_cross_entropy"
     if validation is not None:
         validation = check_model(params, validation[0], validation[1], activations, loss)
@@ -215,25 +209,22 @@ def sweep_by_epoch(
     val_acc = np.full(shape, np.nan)
     diverged_in = np.zeros(shape[:2], dtype=np.intp)
     initial = np.nan
-    for i, B in enumerate(Bs):
-        for j, eta in enumerate(etas):
-            _, h = train(params, X, Y, activations=activations, loss=loss, lr=float(eta),
-                         num_epochs=E, batch_size=int(B), validation=validation,
-                         optimizer=None if optimizer is None else optimizer(),
-                         rng=np.random.default_rng(seed), on_divergence="stop",
-                         record="epoch", **train_kwargs)  # fmt: skip
-            initial = float(h.epoch_loss[0])
-            trajectory = np.asarray(h.trajectory)
-            done = len(trajectory)  # the start and every epoch that ended finite
-            if h.diverged:
-                diverged_in[i, j] = done  # the epoch after the last finite one
-            train_loss[i, j, :done] = h.epoch_loss[:done]
-            if validation is not None:
-                val_loss[i, j, :done] = h.val_loss[:done]
-            if classify and validation is not None:
-                for e, theta in enumerate(trajectory):
-                    p = _unflatten(theta, params)
-                    val_acc[i, j, e] = accuracy(p, validation[0], validation[1], activations)
+    runs = grid_runs(params, X, Y, Bs, etas, num_epochs=E, activations=activations, loss=loss,
+                     validation=validation, optimizer=optimizer, seed=seed, record="epoch",
+                     **train_kwargs)  # fmt: skip
+    for i, j, _, h in runs:
+        initial = float(h.epoch_loss[0])
+        trajectory = np.asarray(h.trajectory)
+        done = len(trajectory)  # the start and every epoch that ended finite
+        if h.diverged:
+            diverged_in[i, j] = done  # the epoch after the last finite one
+        train_loss[i, j, :done] = h.epoch_loss[:done]
+        if validation is not None:
+            val_loss[i, j, :done] = h.val_loss[:done]
+        if classify and validation is not None:
+            for e, theta in enumerate(trajectory):
+                p = _unflatten(theta, params)
+                val_acc[i, j, e] = accuracy(p, validation[0], validation[1], activations)
     return EpochSweep(Bs, etas, train_loss, val_loss, val_acc, diverged_in, initial)
 
 

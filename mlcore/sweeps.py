@@ -9,16 +9,17 @@ caller can draw its own boundary.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import _checks
 from ._types import Activations, LossName, Params
 from .mlp import accuracy, check_model
-from .training import UpdateRule, train
+from .training import History, UpdateRule, train
 
 __all__ = ["Sweep", "batch_lr_sweep"]
 
@@ -99,28 +100,62 @@ def batch_lr_sweep(
     Sweep
     """
     X, Y = check_model(params, X, Y, activations, loss)
-    Bs = np.array([int(B) for B in batch_sizes], dtype=np.intp)
-    etas = np.array([float(lr) for lr in lrs], dtype=np.float64)
+    Bs, etas = check_grid(batch_sizes, lrs, X.shape[0])
     shape = (len(Bs), len(etas))
     train_loss = np.full(shape, np.inf)
     val_loss = np.full(shape, np.nan if validation is None else np.inf)
     val_acc = np.full(shape, np.nan)
     diverged = np.zeros(shape, dtype=bool)
     initial = np.nan
-    for i, B in enumerate(Bs):
-        for j, eta in enumerate(etas):
-            p, h = train(params, X, Y, activations=activations, loss=loss, lr=float(eta),
-                         num_epochs=num_epochs, batch_size=int(B), validation=validation,
+    runs = grid_runs(params, X, Y, Bs, etas, num_epochs=num_epochs, activations=activations,
+                     loss=loss, validation=validation, optimizer=optimizer, seed=seed,
+                     **train_kwargs)  # fmt: skip
+    for i, j, p, h in runs:
+        initial = float(h.epoch_loss[0])
+        if h.diverged:
+            diverged[i, j] = True
+            continue
+        train_loss[i, j] = h.epoch_loss[-1]
+        if validation is not None:
+            val_loss[i, j] = h.val_loss[-1]
+            if loss == "softmax_cross_entropy":
+                val_acc[i, j] = accuracy(p, validation[0], validation[1], activations)
+    return Sweep(Bs, etas, train_loss, val_loss, val_acc, diverged, initial)
+
+
+def check_grid(
+    batch_sizes: Sequence[int], lrs: Sequence[float], N: int
+) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+    """The grid as arrays: batch sizes ``1 <= B <= N``, learning rates ``> 0``, each at
+    least one value."""
+    Bs = np.array(
+        [_checks.positive_int(B, "batch_sizes", maximum=N) for B in batch_sizes], dtype=np.intp
+    )
+    etas = np.array([_checks.real(lr, "lrs", positive=True) for lr in lrs], dtype=np.float64)
+    if Bs.size == 0 or etas.size == 0:
+        raise ValueError("batch_sizes and lrs must each hold at least one value")
+    return Bs, etas
+
+
+def grid_runs(
+    params: Params,
+    X: ArrayLike,
+    Y: ArrayLike,
+    batch_sizes: NDArray[np.intp],
+    lrs: NDArray[np.float64],
+    *,
+    optimizer: Callable[[], UpdateRule] | None,
+    seed: int,
+    **train_kwargs: Any,
+) -> Iterator[tuple[int, int, Params, History]]:
+    """One :func:`~mlcore.training.train` run per cell ``(i, j)`` of the grid, row by row:
+    the same start, example orders drawn from ``seed``, a fresh update rule, and a
+    diverging run stopped (``on_divergence="stop"``).  Yields ``(i, j, params, history)``.
+    """
+    for i, B in enumerate(batch_sizes):
+        for j, eta in enumerate(lrs):
+            p, h = train(params, X, Y, lr=float(eta), batch_size=int(B),
                          optimizer=None if optimizer is None else optimizer(),
                          rng=np.random.default_rng(seed), on_divergence="stop",
                          **train_kwargs)  # fmt: skip
-            initial = float(h.epoch_loss[0])
-            if h.diverged:
-                diverged[i, j] = True
-                continue
-            train_loss[i, j] = h.epoch_loss[-1]
-            if validation is not None:
-                val_loss[i, j] = h.val_loss[-1]
-                if loss == "softmax_cross_entropy":
-                    val_acc[i, j] = accuracy(p, validation[0], validation[1], activations)
-    return Sweep(Bs, etas, train_loss, val_loss, val_acc, diverged, initial)
+            yield i, j, p, h

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import mlcore as mc
 from mlcore.sweeps import batch_lr_sweep
@@ -45,3 +46,16 @@ def test_split_validation_partitions_the_rows():
     assert len(yv) == 3 and len(yt) == 7
     assert sorted(np.concatenate([yt, yv]).tolist()) == list(range(10))
     np.testing.assert_array_equal(Xv[:, 0], 2 * yv)
+
+
+def test_a_bad_grid_is_refused_before_any_run():
+    rng = np.random.default_rng(0)
+    X, y = mc.make_moons(10, rng)
+    params = mc.init_params([2, 3, 2], rng)
+    kw = dict(num_epochs=1, loss="softmax_cross_entropy")
+    with pytest.raises(ValueError, match="batch_sizes must be >= 1 and <= 10; got 11"):
+        batch_lr_sweep(params, X, y, batch_sizes=[2, 11], lrs=[0.1], **kw)
+    with pytest.raises(ValueError, match="lrs"):
+        batch_lr_sweep(params, X, y, batch_sizes=[2], lrs=[0.1, -1.0], **kw)
+    with pytest.raises(ValueError, match="at least one"):
+        batch_lr_sweep(params, X, y, batch_sizes=[], lrs=[0.1], **kw)
