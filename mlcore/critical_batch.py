@@ -47,11 +47,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _checks
 from ._types import Activations, LossName, Params
-from .mlp import check_model, cost, deltas, forward, gradient, gradient_from_deltas
+from .mlp import check_model, cost, gradient
 from .noise import gradient_noise_trace
-from .optim import _sgd_step
 from .params import _copy, _flatten, _unflatten
-from .training import batch_schedule
+from .training import batch_schedule, train
 
 __all__ = [
     "NoiseScale",
@@ -343,32 +342,41 @@ def steps_to_target(
     """
     X, Y = check_model(params, X, Y, activations, loss)
     N = X.shape[0]
-    schedule = batch_schedule(N, _checks.positive_int(batch_size, "batch_size", maximum=N))
+    steps_per_epoch = len(
+        batch_schedule(N, _checks.positive_int(batch_size, "batch_size", maximum=N))
+    )
     eta = _checks.real(lr, "lr", positive=True)
     goal = _checks.real(target, "target")
     T = _checks.positive_int(max_steps, "max_steps")
     r = _checks.real(resolution, "resolution", nonneg=True)
     _checks.rng(rng)
-    p = _copy(params)
-    checked, costs = [0], [cost(p, X, Y, activations, loss, check=False)]
-    t, next_check = 0, 1
-    with np.errstate(over="ignore", invalid="ignore"):  # non-finite costs end the run
-        while costs[-1] > goal and math.isfinite(costs[-1]) and t < T:
-            order = rng.permutation(N)
-            Xs, Ys = X[order], Y[order]
-            for start, stop, s_k in schedule:  # the loop of mlcore.train, plain SGD
-                _, cache = forward(p, Xs[start:stop], activations, check=False)
-                D = deltas(p, cache, Ys[start:stop], activations, loss, scale=s_k, check=False)
-                _sgd_step(p, gradient_from_deltas(cache, D), eta, None, 0.0)
-                t += 1
-                if t == next_check or t == T:
-                    checked.append(t)
-                    costs.append(cost(p, X, Y, activations, loss, check=False))
-                    next_check = max(t + 1, math.ceil((1 + r) * t))
-                    if costs[-1] <= goal or not math.isfinite(costs[-1]) or t == T:
-                        break
+    checked, costs = [0], [cost(params, X, Y, activations, loss, check=False)]
+    next_check, taken = 1, 0
+
+    def at_target(p: Params, t: int) -> bool:
+        """Evaluate the cost at the checkpoints; True at the target, a non-finite cost
+        or the last step."""
+        nonlocal next_check, taken
+        taken = t
+        if t < next_check and t < T:
+            return False
+        checked.append(t)
+        costs.append(cost(p, X, Y, activations, loss, check=False))
+        next_check = max(t + 1, math.ceil((1 + r) * t))
+        return costs[-1] <= goal or not math.isfinite(costs[-1]) or t == T
+
+    p = params
+    if costs[0] > goal:  # a target already met takes no step
+        p, h = train(params, X, Y, activations=activations, loss=loss, lr=eta,
+                     batch_size=batch_size, num_epochs=math.ceil(T / steps_per_epoch),
+                     rng=rng, track_epoch_loss=False, on_divergence="stop",
+                     stop=at_target)  # fmt: skip
+        if h.diverged and taken > checked[-1]:  # a non-finite cost between two checks
+            checked.append(taken)
+            with np.errstate(over="ignore", invalid="ignore"):
+                costs.append(cost(p, X, Y, activations, loss, check=False))
     reached = costs[-1] <= goal
-    return Reach(checked[-1] if reached else -1, reached, p,
+    return Reach(checked[-1] if reached else -1, reached, _copy(p),
                  np.array(checked, dtype=np.intp), np.array(costs, dtype=np.float64))  # fmt: skip
 
 

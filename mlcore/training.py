@@ -238,6 +238,7 @@ def train(
     record: Record | None = None,
     track_epoch_loss: bool = True,
     on_divergence: OnDivergence = "raise",
+    stop: Callable[[Params, int], bool] | None = None,
 ) -> tuple[Params, History]:
     r"""Train by gradient descent: full batch, SGD or minibatch SGD, one loop.
 
@@ -307,6 +308,12 @@ def train(
         If a cost becomes NaN or infinite (too large a learning rate), raise
         :class:`FloatingPointError`, or stop and return the history so far
         with ``history.diverged = True``.  Never a silent NaN.
+    stop : callable, optional
+        A stopping rule: called as ``stop(params, t)`` after every step, ``t`` the steps
+        taken so far; training ends as soon as it returns True (e.g. at a target cost,
+        :func:`mlcore.critical_batch.steps_to_target`), and the epoch it cuts short is
+        not evaluated (no epoch cost, validation cost or trajectory entry).  It must not
+        modify ``params``.
 
     Returns
     -------
@@ -346,10 +353,13 @@ def train(
         raise TypeError(f"average must be an IterateAverage; got {type(average).__name__}")
     if record is not None:
         _checks.choice(record, RECORDS, "record")
+    if stop is not None and not callable(stop):
+        raise TypeError(f"stop must be a function of (params, t); got {type(stop).__name__}")
     _checks.choice(on_divergence, ("raise", "stop"), "on_divergence")
     schedule = batch_schedule(N, batch_size, last_batch, reduction)
     net = _Net(activations, loss, reduction)
-    log = _Log(net, lr_at, X, Y, val, average, record, track_epoch_loss, patience, on_divergence)
+    log = _Log(net, lr_at, X, Y, val, average, record, track_epoch_loss, patience, on_divergence,
+               stop)  # fmt: skip
     return _train(params, X, Y, net, lr_at, num_epochs, schedule, shuffle, optimizer, rng, log)
 
 
@@ -393,7 +403,8 @@ def _train(
                 g = gradient_from_deltas(cache, Deltas, out=g)  # s_k Delta^(l)T X^(l) per layer
                 optimizer.step(params, g, lr_at(t), state)  # theta <- theta - eta_t g (SGD)
                 t += 1
-                log.after_step(params, t)
+                if log.after_step(params, t):
+                    break
             if log.end_of_epoch(params, epoch, t):
                 break
     return log.finish(params, t, len(schedule))
@@ -406,11 +417,12 @@ class _Log:
         self, net: _Net, lr_at: Callable[[int], float], X: FloatArray, Y: FloatArray,
         val: tuple[FloatArray, FloatArray] | None, average: IterateAverage | None,
         record: Record | None, track_epoch_loss: bool, patience: int | None,
-        on_divergence: OnDivergence,
+        on_divergence: OnDivergence, stop: Callable[[Params, int], bool] | None = None,
     ) -> None:  # fmt: skip
         self.net, self.lr_at, self.X, self.Y, self.val = net, lr_at, X, Y, val
         self.average, self.record, self.track = average, record, track_epoch_loss
-        self.patience, self.on_divergence = patience, on_divergence
+        self.patience, self.on_divergence, self.stop = patience, on_divergence, stop
+        self.stopped = False  # by the stopping rule
         self.step_loss: list[float] = []
         self.epoch_loss: list[float] = []
         self.val_loss: list[float] = []
@@ -457,15 +469,19 @@ class _Log:
         self.diverged = _diverged(self.on_divergence, self.lr_at(t), epoch, t, f"cost {E}")
         return True
 
-    def after_step(self, params: Params, t: int) -> None:
+    def after_step(self, params: Params, t: int) -> bool:
+        """Record the step; True if the stopping rule ends training."""
         if self.average is not None and self.avg_state is not None:
             self.average.update(self.avg_state, params, t)
         if self.record == "step":
             self.trajectory.append(_flatten(params))
+        self.stopped = self.stop is not None and bool(self.stop(params, t))
+        return self.stopped
 
     def end_of_epoch(self, params: Params, epoch: int, t: int) -> bool:
-        """Record the epoch; True if training must stop (divergence or patience)."""
-        if self.diverged:
+        """Record the epoch; True if training must stop (divergence, patience, or the
+        stopping rule, the epoch then cut short and not recorded)."""
+        if self.diverged or self.stopped:
             return True
         self._evaluate(params)
         last = [v[-1] for v in (self.epoch_loss, self.val_loss) if v]

@@ -222,3 +222,26 @@ def test_train_returns_a_plain_list_and_leaves_the_start_untouched():
     assert type(trained) is list and all(type(layer) is dict for layer in trained)
     tree_allclose(params, start, rtol=0, atol=0)
     assert not np.array_equal(mc.flatten_params(trained), mc.flatten_params(start))
+
+
+def test_a_stopping_rule_ends_the_run_after_the_step_it_returns_true():
+    rng = np.random.default_rng(0)
+    X, y = mc.make_moons(40, rng)
+    params = mc.init_params([2, 5, 2], rng)
+    kw = dict(activations="tanh", loss="softmax_cross_entropy", lr=0.3, batch_size=8)
+    seen = []
+
+    def stop(p, t):
+        seen.append(t)
+        return t == 7  # in the second epoch (5 steps per epoch)
+
+    p_stop, h = mc.train(params, X, y, num_epochs=4, stop=stop, record="step", **kw)
+    assert seen == list(range(1, 8))
+    assert len(h.step_loss) == 7 and len(h.trajectory) == 1 + 7
+    assert len(h.epoch_loss) == 2  # the start and the first epoch: the cut epoch is not
+    # the run it stopped is the run without the rule, up to step 7
+    _, full = mc.train(params, X, y, num_epochs=4, record="step", **kw)
+    np.testing.assert_array_equal(h.trajectory, full.trajectory[:8])
+    np.testing.assert_array_equal(mc.flatten_params(p_stop), full.trajectory[7])
+    with pytest.raises(TypeError, match="stop must be a function"):
+        mc.train(params, X, y, num_epochs=1, stop=True, **kw)
