@@ -142,14 +142,18 @@ async (rules) => {
 # Code boxes are drawn token by token: thousands of <span>s on a chapter, and axe's
 # contrast rule spent about three quarters of its time on them. Tokens with the same
 # colour, font and backgrounds behind them have the same contrast, so the rule checks the
-# first token of each kind (7 kinds on a chapter) and skips the others, marked here; the
-# marks are set again after the colour mode changes. Every other element is checked.
+# first token drawn of each kind (7 kinds on a chapter) and skips the others, marked
+# here; the marks are set again after the colour mode changes. Every other element is
+# checked.
 MARK_SAME_CODE_TOKENS_JS = """
 () => {
   for (const el of document.querySelectorAll('[data-axe-same]'))
     el.removeAttribute('data-axe-same');
   const kinds = new Set();
   for (const el of document.querySelectorAll('.highlight pre span')) {
+    // A token that is not drawn (in a collapsed cell) cannot stand for its kind: axe
+    // skips it, so it is left to axe as it is.
+    if (!el.getClientRects().length) continue;
     const s = getComputedStyle(el);
     const behind = [];  // background colours up to the first opaque one
     for (let a = el; a; a = a.parentElement) {
