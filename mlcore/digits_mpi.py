@@ -17,6 +17,7 @@ same command runs on a cluster (``mpiexec -n 64 -hosts node1,node2 ...`` or
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import traceback
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from . import mpirun
 
 __all__ = ["DATA", "RUN", "guarded", "launch", "main", "prepare", "shard", "training_set"]
 
@@ -208,9 +211,11 @@ def guarded(body: Callable[[Any], Any]) -> Any:
     """Run ``body(comm)`` on this process; if it raises, say so and stop every process.
 
     An exception in one process would otherwise leave the others waiting forever in
-    their next collective call.  Here the process prints
-    ``rank r of P failed: <type>: <message>`` and its traceback to stderr and calls
-    ``MPI_Abort``, so ``mpiexec`` stops all processes and exits non-zero.
+    their next collective call.  Here the process writes
+    ``rank r of P failed: <type>: <message>`` and its traceback to stderr and, when
+    launched by :func:`mlcore.mpirun.run`, to a report file (``mpiexec`` may stop before
+    it has passed on the last lines of stderr), then calls ``MPI_Abort``, so
+    ``mpiexec`` stops all processes and exits non-zero.
 
     Parameters
     ----------
@@ -229,8 +234,12 @@ def guarded(body: Callable[[Any], Any]) -> Any:
         return body(comm)
     except BaseException as exc:
         rank, size = comm.Get_rank(), comm.Get_size()
-        sys.stderr.write(f"rank {rank} of {size} failed: {type(exc).__name__}: {exc}\n")
-        sys.stderr.write(traceback.format_exc())
+        report = f"rank {rank} of {size} failed: {type(exc).__name__}: {exc}\n"
+        report += traceback.format_exc()
+        folder = os.environ.get(mpirun.FAILURES_DIR)
+        if folder:  # written and closed before the abort
+            Path(folder, f"rank{rank}.txt").write_text(report)
+        sys.stderr.write(report)
         sys.stderr.flush()
         comm.Abort(1)
         raise  # not reached: Abort ends the process
@@ -302,8 +311,6 @@ def launch(
     The parent process writes each training set once (:func:`prepare`); the
     processes read only their own rows of it.
     """
-    from .mpirun import run
-
     with tempfile.TemporaryDirectory(prefix="mlcore-mpi-") as tmp:
         prepared: dict[str, dict[str, Any]] = {}  # one pair of files per training set
 
@@ -317,7 +324,7 @@ def launch(
         runs = [{**r, "data": on_disk({**base, **r.get("data", {})})} for r in runs]
         spec, out = Path(tmp) / "runs.json", Path(tmp) / "results.json"
         spec.write_text(json.dumps({"runs": runs}))
-        run(num_procs, ["-m", "mlcore.digits_mpi", str(spec), str(out)], timeout=timeout)
+        mpirun.run(num_procs, ["-m", "mlcore.digits_mpi", str(spec), str(out)], timeout=timeout)
         results = json.loads(out.read_text())
     for r in results:
         for key in ("params", "loss"):

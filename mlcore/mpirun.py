@@ -6,9 +6,11 @@ processes.  :func:`run` finds the ``mpiexec`` of the running Python environment
 thread, and turns every way a launch can go wrong into :class:`MPIRunError` with the
 failing process's own message:
 
-* a process raises: the program prints ``rank r of P failed: ...`` to stderr and
-  calls ``MPI_Abort`` (see :func:`mlcore.digits_mpi.main`), ``mpiexec`` stops the
-  other processes and exits non-zero;
+* a process raises: the program writes ``rank r of P failed: ...`` and its traceback to
+  a report file and to stderr and calls ``MPI_Abort`` (see
+  :func:`mlcore.digits_mpi.guarded`), ``mpiexec`` stops the other processes and exits
+  non-zero; the report is read from the file (what a process writes to stderr just
+  before the abort can be lost when ``mpiexec`` tears the launch down);
 * a process dies (signal, ``os._exit``): ``mpiexec`` stops the others, exits non-zero;
 * a process hangs (a deadlock): after ``timeout`` seconds the whole process group is
   killed.
@@ -28,10 +30,11 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["ONE_THREAD", "SHARED_CORES", "MPIRunError", "find_mpiexec", "run"]
+__all__ = ["FAILURES_DIR", "ONE_THREAD", "SHARED_CORES", "MPIRunError", "find_mpiexec", "run"]
 
 #: Environment of every launched process: one BLAS thread per MPI process, so that
 #: P processes use P cores and timings are not distorted by thread oversubscription.
@@ -41,6 +44,11 @@ ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THRE
 #: collective then sleeps briefly instead of spinning, so that the processes it waits
 #: for get the cores.  (With one core per process, spinning answers fastest.)
 SHARED_CORES = {"MPIR_CVAR_ENABLE_HEAVY_YIELD": "1"}
+
+
+#: Name of the environment variable that gives the launched processes a folder for their
+#: failure reports, one file ``rank<r>.txt`` per failing process.
+FAILURES_DIR = "MLCORE_MPI_FAILURES"
 
 
 class MPIRunError(RuntimeError):
@@ -92,8 +100,9 @@ def run(
     timeout : float
         Seconds before every process of the launch is killed.
     env : mapping, optional
-        Extra environment variables, on top of the current ones, ``ONE_THREAD`` and,
-        if ``num_procs`` exceeds the machine's cores, ``SHARED_CORES``.
+        Extra environment variables, on top of the current ones, ``ONE_THREAD``,
+        ``FAILURES_DIR`` and, if ``num_procs`` exceeds the machine's cores,
+        ``SHARED_CORES``.
     cwd : path, optional
         Working directory.
 
@@ -105,8 +114,8 @@ def run(
     Raises
     ------
     MPIRunError
-        On a non-zero exit (the message starts with the failing ranks' lines) or when
-        the timeout expires.
+        On a non-zero exit (the message starts with the failing ranks' lines, then
+        their reports and the launch's stderr) or when the timeout expires.
     """
     if isinstance(num_procs, bool) or not isinstance(num_procs, int) or num_procs < 1:
         raise ValueError(f"num_procs must be an int >= 1; got {num_procs!r}")
@@ -114,34 +123,43 @@ def run(
         raise ValueError(f"timeout must be > 0 seconds; got {timeout!r}")
     cmd = [find_mpiexec(), "-n", str(num_procs), sys.executable, *map(str, args)]
     shared = SHARED_CORES if num_procs > (os.cpu_count() or 1) else {}
-    full_env = {**os.environ, **ONE_THREAD, **shared, **(env or {})}
-    proc = subprocess.Popen(
-        cmd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=full_env,
-        cwd=cwd,
-        start_new_session=True,  # one process group: mpiexec and everything it started
-    )
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        raise MPIRunError(
-            f"{_show(cmd)} did not finish within {timeout:g} s and was killed "
-            f"(a process hanging, e.g. waiting for one that never sends).\n"
-            f"stderr:\n{_tail(err)}"
-        ) from None
+    with tempfile.TemporaryDirectory(prefix="mlcore-mpi-failures-") as failures:
+        full_env = {**os.environ, **ONE_THREAD, **shared, FAILURES_DIR: failures, **(env or {})}
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=full_env,
+            cwd=cwd,
+            start_new_session=True,  # one process group: mpiexec and everything it started
+        )
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+            raise MPIRunError(
+                f"{_show(cmd)} did not finish within {timeout:g} s and was killed "
+                f"(a process hanging, e.g. waiting for one that never sends).\n"
+                f"stderr:\n{_tail(err)}"
+            ) from None
+        reports = _reports(Path(failures))
     if proc.returncode != 0:
-        failed = [line for line in err.splitlines() if " failed: " in line]
-        head = "\n".join(failed) + "\n" if failed else ""
+        failed = [line for line in (reports + err).splitlines() if " failed: " in line]
+        head = "".join(f"{line}\n" for line in dict.fromkeys(failed))  # each line once
+        reported = f"reports:\n{_tail(reports)}\n" if reports else ""
         raise MPIRunError(
-            f"{_show(cmd)} exited with status {proc.returncode}.\n{head}"
+            f"{_show(cmd)} exited with status {proc.returncode}.\n{head}{reported}"
             f"stderr:\n{_tail(err)}\nstdout:\n{_tail(out)}"
         )
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def _reports(folder: Path) -> str:
+    """The failure reports the processes left in ``folder``, by rank."""
+    files = sorted(folder.glob("rank*.txt"), key=lambda f: int(f.stem.removeprefix("rank")))
+    return "".join(f.read_text() for f in files)
 
 
 def _show(cmd: Sequence[str]) -> str:

@@ -253,7 +253,24 @@ def test_a_failing_process_stops_the_launch_with_its_message():
     assert message.splitlines()[1] == (
         "rank 1 of 3 failed: RuntimeError: disk full while reading the shard"
     )
+    assert "Traceback" in message.split("stderr:")[0]  # the report: line and traceback
     assert time.perf_counter() - start < TIMEOUT / 2
+
+
+def test_the_report_of_a_failing_process_reaches_the_caller_without_its_stderr():
+    """mpiexec may tear a launch down before it has passed on a process's last lines of
+    stderr: the report file written before the abort carries the message anyway."""
+    code = (
+        "import os, pathlib, sys\n"
+        f"folder = pathlib.Path(os.environ[{mpirun.FAILURES_DIR!r}])\n"
+        "(folder / 'rank0.txt').write_text('rank 0 of 1 failed: OSError: shard gone\\n')\n"
+        "sys.exit(1)  # and nothing on stderr\n"
+    )
+    with pytest.raises(mpirun.MPIRunError) as err:
+        mpirun.run(1, ["-c", code], timeout=TIMEOUT)
+    lines = str(err.value).splitlines()
+    assert lines[1] == "rank 0 of 1 failed: OSError: shard gone"
+    assert lines[2] == "reports:" and lines.count("rank 0 of 1 failed: OSError: shard gone") == 2
 
 
 def test_a_dying_process_stops_the_launch():
