@@ -50,7 +50,7 @@ from ._types import Activations, LossName, Params
 from .mlp import check_model, cost, gradient
 from .noise import gradient_noise_trace
 from .params import _copy, _flatten, _unflatten
-from .training import batch_schedule, train
+from .training import train
 
 __all__ = [
     "NoiseScale",
@@ -341,10 +341,7 @@ def steps_to_target(
     Reach
     """
     X, Y = check_model(params, X, Y, activations, loss)
-    N = X.shape[0]
-    steps_per_epoch = len(
-        batch_schedule(N, _checks.positive_int(batch_size, "batch_size", maximum=N))
-    )
+    B = _checks.positive_int(batch_size, "batch_size", maximum=X.shape[0])
     eta = _checks.real(lr, "lr", positive=True)
     goal = _checks.real(target, "target")
     T = _checks.positive_int(max_steps, "max_steps")
@@ -368,7 +365,7 @@ def steps_to_target(
     p = params
     if costs[0] > goal:  # a target already met takes no step
         p, h = train(params, X, Y, activations=activations, loss=loss, lr=eta,
-                     batch_size=batch_size, num_epochs=math.ceil(T / steps_per_epoch),
+                     batch_size=B, num_epochs=T,  # at least T steps: the rule stops at T
                      rng=rng, track_epoch_loss=False, on_divergence="stop",
                      stop=at_target)  # fmt: skip
         if h.diverged and taken > checked[-1]:  # a non-finite cost between two checks
