@@ -8,28 +8,17 @@ of the ideal line, the fit and the hyperbola).
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pytest
+from _readback import all_gid, numbers, one_gid, xy
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from _readback import all_gid, numbers, one_gid, xy  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-import mlcore  # noqa: E402
-from mlcore import critical_batch as cb  # noqa: E402
-from mlcore.figures import critical_batch as figs  # noqa: E402
-from mlcore.figures import style  # noqa: E402
+import mlcore
+from mlcore import critical_batch as cb
+from mlcore.figures import critical_batch as figs
+from mlcore.figures import style
 
 NET = dict(activations="tanh", loss="softmax_cross_entropy")
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")

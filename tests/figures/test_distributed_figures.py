@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from mlcore import comm_model, digits_mpi  # noqa: E402
-from mlcore.figures import distributed as dfig  # noqa: E402
+from mlcore import comm_model, digits_mpi
+from mlcore.figures import distributed as dfig
 
 RUN = {"sizes": [64, 8, 10], "lr": 0.2, "num_epochs": 2, "batch_size": 16}
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")

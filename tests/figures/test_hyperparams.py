@@ -7,19 +7,15 @@ training runs of :func:`mlcore.sweeps.batch_lr_sweep`, or update rules written o
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 from _book import assert_fits_the_book, book_figure
-from matplotlib.collections import QuadMesh  # noqa: E402
+from matplotlib.collections import QuadMesh
 
-import mlcore as mc  # noqa: E402
-from mlcore.budgets import sweep_by_epoch  # noqa: E402
-from mlcore.figures import hyperparams as hp  # noqa: E402
-from mlcore.sweeps import batch_lr_sweep  # noqa: E402
+import mlcore as mc
+from mlcore.budgets import sweep_by_epoch
+from mlcore.figures import hyperparams as hp
+from mlcore.sweeps import batch_lr_sweep
 
 CLASSIFY = dict(activations="tanh", loss="softmax_cross_entropy")
 

@@ -9,28 +9,17 @@ from __future__ import annotations
 
 from functools import partial
 
-import matplotlib
+import numpy as np
+import pytest
+from _readback import all_gid, labelled, numbers, one_gid, xy
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from _readback import all_gid, labelled, numbers, one_gid, xy  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-import mlcore  # noqa: E402
-from mlcore import inputs  # noqa: E402
-from mlcore.figures import input_gradients as figs  # noqa: E402
-from mlcore.figures.interactive import render_png  # noqa: E402
+import mlcore
+from mlcore import inputs
+from mlcore.figures import input_gradients as figs
+from mlcore.figures.interactive import render_png
 
 NET = dict(activations="tanh", loss="softmax_cross_entropy")
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")

@@ -11,29 +11,18 @@ from __future__ import annotations
 import math
 from functools import partial
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 from _book import assert_fits_the_book, book_figure
-from matplotlib.colors import to_hex  # noqa: E402
+from matplotlib.colors import to_hex
 
-import mlcore  # noqa: E402
-from mlcore import schedules  # noqa: E402
-from mlcore.accumulation import accumulated_gradient  # noqa: E402
-from mlcore.figures import noise_floor as figs  # noqa: E402
-from mlcore.figures.interactive import render_png  # noqa: E402
+import mlcore
+from mlcore import schedules
+from mlcore.accumulation import accumulated_gradient
+from mlcore.figures import noise_floor as figs
+from mlcore.figures.interactive import render_png
 
 NET = dict(activations="tanh", loss="softmax_cross_entropy")
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")

@@ -11,28 +11,17 @@ from __future__ import annotations
 
 import re
 
-import matplotlib
+import numpy as np
+import pytest
+from _readback import all_gid, arrows, colour, contour_vertices, numbers, offsets, one_gid, xy
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from _readback import all_gid, arrows, colour, contour_vertices, numbers, offsets, one_gid, xy  # noqa: E402
-
-import mlcore  # noqa: E402
-from mlcore.data import least_squares  # noqa: E402
-from mlcore.figures import part1 as figures  # noqa: E402
-from mlcore.line import line_cost  # noqa: E402
+import mlcore
+from mlcore.data import least_squares
+from mlcore.figures import part1 as figures
+from mlcore.line import line_cost
 
 #: The current point (w, b) of the gradient pictures: not the minimiser, not symmetric.
 POINT = np.array([0.3, 0.8])
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def line_params(theta):

@@ -20,22 +20,18 @@ import sys
 from functools import partial
 
 import matplotlib
+import numpy as np
+import pytest
+from _book import figure_cells
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from _book import figure_cells  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-import mlcore  # noqa: E402
-from mlcore import comm_model, line, noise  # noqa: E402
-from mlcore.figures import distributed as dfig  # noqa: E402
-from mlcore.figures import input_gradients as igfig  # noqa: E402
-from mlcore.figures import part1, part2, style  # noqa: E402
-from mlcore.figures import per_example as pfig  # noqa: E402
-from mlcore.figures.interactive import (  # noqa: E402
+import mlcore
+from mlcore import comm_model, line, noise
+from mlcore.figures import distributed as dfig
+from mlcore.figures import input_gradients as igfig
+from mlcore.figures import part1, part2, style
+from mlcore.figures import per_example as pfig
+from mlcore.figures.interactive import (
     draw_frame,
     explorable,
     frame_layout,
@@ -62,12 +58,6 @@ BOOK_SIZES = {
     "draw_mislabel_ranking": (7.0, 3.2),
     "draw_private_run": (7.0, 3.0),
 }
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 # ------------------------------------------------------------------------- the style
