@@ -44,6 +44,7 @@ import mlcore as mc  # noqa: E402
 from mlcore.losses import _reduce  # noqa: E402  (what the training loop records per step)
 from mlcore.optim import _sgd_step  # noqa: E402  (the update the training loop uses)
 from mlcore.params import _flat_copy  # noqa: E402  (the loop's one-vector parameters)
+from mlcore.per_example import _outer_products  # noqa: E402  (its outer products, timed alone)
 
 LOSS = "softmax_cross_entropy"
 ACTS = "tanh"
@@ -603,15 +604,17 @@ def main(argv=None):
             _, c = mc.forward(params, Xc, ACTS, check=False)
             return mc.deltas(params, c, Yc, ACTS, LOSS, check=False)
 
-        def outer(cache=cache, D=D, buf=buf):  # the einsum of per_example_gradients
+        def outer(cache=cache, D=D, buf=buf):  # the einsums of per_example_gradients
             for g, x, Delta in zip(buf, cache.x, D, strict=True):
-                np.einsum("bi,bj->bij", Delta, x, out=g["W"])
+                _outer_products(Delta, x, out=g["W"])
                 g["b"][...] = Delta
 
         fill = np.ones(Bp * P)
         cases["fwd"] = (fwd_deltas, num, None)
         cases["outer"] = (outer, num, None)
         cases["fill"] = (lambda fill=fill: fill.fill(0.5), num, None)
+        # the same fill into new memory: the kernel zeroes each page at its first touch
+        cases["fresh_fill"] = (lambda n=Bp * P: np.empty(n).fill(0.5), num, None)
         if torch is not None:
             cases["torch"] = (torch_vmap_fn(torch, params, Xp, yp), num, None)
         if jax is not None:
@@ -630,6 +633,8 @@ def main(argv=None):
         add_machine(
             f"per-example grads B={Bp}: `fill` of as many bytes", t["fill"], nbytes, "bytes"
         )
+        add_machine(f"per-example grads B={Bp}: `fill` of as many bytes, new memory",
+                    t["fresh_fill"], nbytes, "bytes")  # fmt: skip
         for variant, tv in (("", t["fresh"]), (", reused `out=`", t["out"])):
             add(f"per-example grads B={Bp}{variant}", tv, "loop over examples (mlcore)",
                 t["loop"], ">= 10x faster", t["loop"] / tv >= 10)  # fmt: skip

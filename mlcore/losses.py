@@ -138,7 +138,7 @@ def _softmax_cross_entropy_value_and_grad(
     total = np.add.reduce(e, axis=1, keepdims=True)
     # E_n = log sum_k exp(z_nk) - sum_k y_nk z_nk = log sum_k exp(s_nk) - sum_k y_nk s_nk
     # (rows of Y sum to 1)
-    E = np.log(total[:, 0]) - np.einsum("bk,bk->b", Y, S)
+    E = np.log(total[:, 0]) - np.vecdot(Y, S)
     e /= total  # softmax(z_n)
     e -= Y  # dE_n/dz_n = softmax(z_n) - y_n
     return E, e

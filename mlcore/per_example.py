@@ -117,13 +117,49 @@ def per_example_gradients(
     elif out is None:
         out = cast(Params, [{"W": None, "b": None} for _ in params])  # filled in below
     for g, x, Delta in zip(out, cache.x, Deltas, strict=True):
-        # dE_n/dw_ij = delta_ni x_nj: one outer product per example, all at once
-        g["W"] = np.einsum("bi,bj->bij", Delta, x, out=g["W"])
+        g["W"] = _outer_products(Delta, x, out=g["W"])  # dE_n/dw_ij = delta_ni x_nj
         if g["b"] is None:
             g["b"] = Delta  # dE_n/db_i = delta_ni
         else:
             g["b"][...] = Delta
     return out if G is None else G
+
+
+#: Examples per ``einsum`` call in :func:`_outer_products`.
+_CHUNK = 256
+
+
+def _outer_products(
+    Delta: FloatArray, x: FloatArray, *, out: FloatArray | None = None
+) -> FloatArray:
+    r"""One outer product per example: :math:`\delta_n x_n^\top` for every row :math:`n`.
+
+    ``np.einsum("bi,bj->bij", Delta, x)`` on ``_CHUNK`` examples at a time: einsum
+    first zeroes its output, then accumulates the products into it, and on a block of
+    256 examples (8.4 MB for a 64 x 64 layer) both passes stay in the cache instead of
+    crossing the memory bus twice.
+
+    Parameters
+    ----------
+    Delta : ndarray, shape (B, m)
+        The deltas :math:`\delta_n^{(l)}`, one row per example.
+    x : ndarray, shape (B, n)
+        The layer inputs :math:`x_n^{(l)}`.
+    out : ndarray, shape (B, m, n), optional
+        Where to write the result.
+
+    Returns
+    -------
+    ndarray, shape (B, m, n)
+        ``out[n] = np.outer(Delta[n], x[n])`` (``out`` itself if given).
+    """
+    B = x.shape[0]
+    if out is None:
+        out = np.empty((B, Delta.shape[1], x.shape[1]), np.result_type(Delta, x))
+    for start in range(0, B, _CHUNK):
+        c = slice(start, start + _CHUNK)
+        np.einsum("bi,bj->bij", Delta[c], x[c], out=out[c])
+    return out
 
 
 def _flat_views(params: Params, B: int, dtype: np.dtype) -> tuple[FloatArray, Params]:

@@ -206,6 +206,27 @@ def test_per_example_gradients_into_reused_buffers():
         np.testing.assert_array_equal(a["b"], b["b"])
 
 
+@pytest.mark.parametrize("batch", [1, 255, 256, 257, 600])
+def test_per_example_gradients_in_blocks_are_one_outer_product_per_example(batch):
+    """The einsum runs on blocks of 256 examples: every block boundary, fresh, into
+    ``out`` and into the columns of ``flat``, gives np.outer(delta_n, x_n) exactly."""
+    params, X, Y, acts = make_case((3, 4, 2), "tanh", "softmax_cross_entropy", batch=batch)
+    _, cache = mc.forward(params, X, acts)
+    Deltas = mc.deltas(params, cache, Y, acts, "softmax_cross_entropy")
+    loss = "softmax_cross_entropy"
+    fresh = mc.per_example_gradients(params, X, Y, acts, loss)
+    buf = mc.per_example_gradients(params, X[::-1], Y[::-1], acts, loss)
+    into = mc.per_example_gradients(params, X, Y, acts, loss, out=buf)
+    G = mc.per_example_gradients(params, X, Y, acts, loss, flat=True)
+    for n in {0, batch // 2, batch - 1}:
+        pairs = zip(Deltas, cache.x, strict=True)
+        want = [{"W": np.outer(D[n], x[n]), "b": D[n]} for D, x in pairs]
+        for got in (fresh, into):
+            for g, w in zip(got, want, strict=True):
+                np.testing.assert_array_equal(g["W"][n], w["W"])
+        np.testing.assert_array_equal(G[n], mc.flatten_params(want))
+
+
 def test_gradient_from_deltas_into_out_writes_the_same_numbers_in_place():
     params, X, Y, acts = make_case((3, 4, 2), "tanh", "softmax_cross_entropy", batch=6)
     _, cache = mc.forward(params, X, acts)
