@@ -286,7 +286,7 @@ def inline_step_fn(params, batches, dtype):
         S = z - np.maximum.reduce(z, axis=1, keepdims=True)  # softmax cross-entropy
         e = np.exp(S)
         total = np.add.reduce(e, axis=1, keepdims=True)
-        E_n = np.log(total[:, 0]) - np.einsum("bk,bk->b", Y, S)
+        E_n = np.log(total[:, 0]) - np.vecdot(Y, S)
         e /= total
         e -= Y
         D = 1.0 / X.shape[0] * e * 1.0  # scale * dE/dz * f_L'(z) (identity: 1.0)
