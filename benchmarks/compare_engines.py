@@ -8,8 +8,8 @@ Usage, from the repository root::
 Both engines run the same public calls (``train``, ``per_example_gradients``) on the
 same data, pinned to one core with one BLAS thread, their blocks alternating as in
 ``bench_mlcore.py``, so the ratios hold under the machine's load.  It also counts the
-numpy calls per step of each engine's training loop.  The result is a before/after
-table in markdown.
+numpy calls per step of each engine's training loop, and whether both engines return
+bitwise the same arrays (``results``).  The result is a before/after table in markdown.
 """
 
 from __future__ import annotations
@@ -39,6 +39,43 @@ def load_engine(root):
     sys.modules["mlcore_base"] = module
     spec.loader.exec_module(module)
     return module
+
+
+def results(e, X, y):
+    """The arrays a set of calls of engine ``e`` returns, in a fixed order: ``train``
+    (SGD, momentum, Adam; three batch sizes; both networks; float64 and float32;
+    softmax cross-entropy and squared error) and the per-example gradients, flat and
+    per layer, and their norms, at batch sizes on both sides of the engine's blocks."""
+    out = []
+    Y = np.eye(10)[y]
+    nets = ((bench.SIZES, np.float64), (bench.SIZES, np.float32), (bench.DEEP, np.float32))
+    for sizes, dtype in nets:
+        p0 = e.init_params(sizes, np.random.default_rng(2), dtype=dtype)
+        for opt, lr in ((e.SGD(), 0.1), (e.SGD(momentum=0.9), 0.05), (e.Adam(), 0.001)):
+            for B in (32, 100, X.shape[0]):  # the last: gradient descent
+                for loss, acts, targets in (
+                    (bench.LOSS, bench.ACTS, y),
+                    ("squared_error", "sigmoid", Y),
+                ):
+                    p, h = e.train(p0, X, targets, lr=lr, num_epochs=2, batch_size=B,
+                                   optimizer=opt, activations=acts, loss=loss,
+                                   rng=np.random.default_rng(0))  # fmt: skip
+                    out += [e.flatten_params(p), np.array(h.step_loss), np.array(h.epoch_loss)]
+    p0 = e.init_params(bench.SIZES, np.random.default_rng(3))
+    for B in (1, 7, 256, 300, 513, X.shape[0]):
+        args = (p0, X[:B], y[:B], bench.ACTS, bench.LOSS)
+        per = e.per_example_gradients(*args)
+        out += [g[k] for g in per for k in ("W", "b")]
+        out += [e.per_example_gradients(*args, flat=True), e.per_example_gradient_norms(*args)]
+    return out
+
+
+def same_results(engines, X, y):
+    """How many arrays both engines return, and how many of them differ in any bit."""
+    a, b = (results(e, X, y) for e in engines.values())
+    differ = sum(x.dtype != z.dtype or x.shape != z.shape or x.tobytes() != z.tobytes()
+                 for x, z in zip(a, b, strict=True))  # fmt: skip
+    return len(a), differ
 
 
 def main(argv=None):
@@ -111,10 +148,13 @@ def main(argv=None):
         rows.append((f"numpy calls per SGD step, {name}", *(f"{c:g}" for c in calls),
                      f"{calls[0] / calls[1]:.2f}"))  # fmt: skip
 
+    n, differ = same_results(engines, X_all, y_all)
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"- base: {Path(base.__file__).parent}; this: {Path(mc.__file__).parent}")
     print(f"- pinned to core {sorted(one or [])}, 1 BLAS thread, medians of {args.repeat} "
-          f"interleaved repeats; load average at the end (1, 5, 15 min): {load}\n")  # fmt: skip
+          f"interleaved repeats; load average at the end (1, 5, 15 min): {load}")  # fmt: skip
+    print(f"- results: {n} arrays from each engine, "
+          + ("all bitwise the same\n" if not differ else f"**{differ} differ**\n"))  # fmt: skip
     print("| task | base | this checkout | base / this |")
     print("|---|---:|---:|---:|")
     for r in rows:

@@ -88,3 +88,31 @@ def test_missing_peers_are_said_to_be_skipped(quick_run, module):
     assert any(s.startswith(name) for s in res["skipped"]) is not installed
     if not installed:
         assert "Skipped columns:" in stdout and name in stdout
+
+
+def test_the_kernel_comparison_runs_and_checks_every_variant():
+    """``benchmarks/kernels.py --quick``: every variant of the outer products ran (each is
+    checked inside the script to give the engine's numbers), and both other tables."""
+    result = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "kernels.py"), "--quick"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    for variant in ("engine: `einsum` in blocks of", "broadcast `np.multiply`",
+                    "batched `matmul`", "example-last result", "block-diagonal `matmul`, 2",
+                    "`fill` of as many bytes"):  # fmt: skip
+        assert out.count(variant) == 2, variant  # one row per batch size
+    assert out.count("| float64 (64x64) |") == 1
+    assert "| float32 |" in out and "| float64 |" in out
+
+
+def test_compare_engines_finds_an_engine_bitwise_equal_to_itself():
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import compare_engines as ce
+    finally:
+        sys.path.pop(0)
+    Xtr, _, ytr, _ = ce.mc.load_digits(ce.np.random.default_rng(0))
+    n, differ = ce.same_results({"a": ce.mc, "b": ce.mc}, Xtr, ytr)
+    assert n > 100 and differ == 0
