@@ -125,20 +125,33 @@ class _Flat(list[Layer]):
 
 def _flat_copy(params: Params, *, zeros: bool = False) -> _Flat:
     """A copy of ``params`` (or zeros shaped like it) whose arrays share one vector."""
-    total = sum(layer["W"].size + layer["b"].size for layer in params)
-    flat = np.empty_like(params[0]["W"], shape=(total,))  # dtype (and array type) of W^(1)
-    out = _Flat()
+    flat = np.empty_like(params[0]["W"], shape=(_size(params),))  # dtype, array type of W^(1)
+    out = _Flat(_layer_views(flat, params))
     out.flat = flat
-    offset = 0
-    for layer in params:
-        views = {}
+    for views, layer in zip(out, params, strict=True):
         for key in ("W", "b"):
-            a = layer[key]
-            views[key] = view = flat[offset : offset + a.size].reshape(a.shape)
-            view[...] = 0 if zeros else a
-            offset += a.size
-        out.append(views)
+            views[key][...] = 0 if zeros else layer[key]
     return out
+
+
+def _layer_views(buf: FloatArray, like: Params) -> Params:
+    """``W`` and ``b`` of every layer of ``like`` as consecutive pieces of the last axis of
+    ``buf`` (the order of :func:`flatten_params`), shaped ``(*buf.shape[:-1], *shape)``:
+    views when ``buf`` is contiguous along that axis."""
+    lead, out, k = buf.shape[:-1], [], 0
+    for layer in like:
+        pieces = {}
+        for key in ("W", "b"):
+            n = layer[key].size
+            pieces[key] = buf[..., k : k + n].reshape((*lead, *layer[key].shape))
+            k += n
+        out.append(pieces)
+    return out
+
+
+def _size(params: Params) -> int:
+    """:func:`num_params` without the checks."""
+    return sum(layer["W"].size + layer["b"].size for layer in params)
 
 
 def zeros_like_params(params: Params) -> Params:
@@ -172,7 +185,7 @@ def num_params(params: Params) -> int:
         :math:`P = \\sum_l n_l (n_{l-1} + 1)`.
     """
     _checks.params(params)
-    return sum(layer["W"].size + layer["b"].size for layer in params)
+    return _size(params)
 
 
 def _flatten(params: Params) -> FloatArray:
@@ -199,15 +212,7 @@ def flatten_params(params: Params) -> FloatArray:
 
 
 def _unflatten(theta: FloatArray, like: Params) -> Params:
-    out, k = [], 0
-    for layer in like:
-        W, b = layer["W"], layer["b"]
-        Wn = theta[k : k + W.size].reshape(W.shape)
-        k += W.size
-        bn = theta[k : k + b.size]
-        k += b.size
-        out.append({"W": Wn.copy(), "b": bn.copy()})
-    return out
+    return [{key: a.copy() for key, a in layer.items()} for layer in _layer_views(theta, like)]
 
 
 def unflatten_params(theta: ArrayLike, like: Params) -> Params:
@@ -227,7 +232,7 @@ def unflatten_params(theta: ArrayLike, like: Params) -> Params:
     """
     _, dtype = _checks.params(like, "like")
     theta = np.asarray(theta)
-    P = sum(layer["W"].size + layer["b"].size for layer in like)
+    P = _size(like)
     if theta.ndim != 1 or theta.shape[0] != P:
         raise ValueError(f"theta must have shape ({P},) to match like; got shape {theta.shape}")
     if not np.issubdtype(theta.dtype, np.number) or theta.dtype == bool:

@@ -23,6 +23,7 @@ from numpy.typing import ArrayLike
 
 from ._types import Activations, FloatArray, LossName, Params
 from .mlp import check_model, deltas, forward
+from .params import _layer_views, _size
 
 __all__ = ["input_gradient", "per_example_gradient_norms", "per_example_gradients"]
 
@@ -165,16 +166,8 @@ def _outer_products(
 def _flat_views(params: Params, B: int, dtype: np.dtype) -> tuple[FloatArray, Params]:
     """A matrix ``G`` of shape ``(B, P)`` and, per layer, views of its columns shaped
     ``(B, n_l, n_{l-1})`` and ``(B, n_l)`` (the order of ``flatten_params``)."""
-    P = sum(p["W"].size + p["b"].size for p in params)
-    G = np.empty((B, P), dtype=dtype)
-    views: Params = []
-    offset = 0
-    for p in params:
-        nW, nb = p["W"].size, p["b"].size
-        W = G[:, offset : offset + nW].reshape((B, *p["W"].shape), copy=False)  # a view
-        views.append({"W": W, "b": G[:, offset + nW : offset + nW + nb]})
-        offset += nW + nb
-    return G, views
+    G = np.empty((B, _size(params)), dtype=dtype)
+    return G, _layer_views(G, params)
 
 
 def _check_out(out: object, params: Params, B: int) -> None:
