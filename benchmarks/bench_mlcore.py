@@ -3,7 +3,7 @@ against the machine itself (a roofline).
 
 Run from anywhere (it measures the ``mlcore`` of the checkout it lives in)::
 
-    python benchmarks/bench_mlcore.py            # full run (~2 minutes)
+    python benchmarks/bench_mlcore.py            # full run, under a minute
     python benchmarks/bench_mlcore.py --quick    # a few seconds: checks that every row runs
 
 Everything is measured in this one run, on one core: the process and all its threads
@@ -154,11 +154,12 @@ def roofline(quick, cpus):
     return limits
 
 
-def step_flops(sizes, batch):
+def step_flops(sizes, batch, *, gradient=True):
     """Multiply-adds x 2 of the matrix products of one SGD step: forward
-    (X W^T), deltas (Delta W, not for layer 1) and gradient (Delta^T X)."""
+    (X W^T), deltas (Delta W, not for layer 1) and, if ``gradient``, the gradient
+    (Delta^T X)."""
     per_layer = [2 * batch * m * n for n, m in zip(sizes[:-1], sizes[1:], strict=True)]
-    return 3 * sum(per_layer) - per_layer[0]
+    return (3 if gradient else 2) * sum(per_layer) - per_layer[0]
 
 
 def num_params(sizes):
@@ -239,13 +240,19 @@ def numpy_calls_per_step(sizes, X, y, engine=mc):
 
 
 # ----------------------------------------------------------------------------- mlcore
+def step_setup(params, batches, dtype):
+    """What the training loop holds before its first step: the parameters and the
+    gradient in one vector each (``dtype``), and the validated batches."""
+    p = _flat_copy([{"W": q["W"].astype(dtype), "b": q["b"].astype(dtype)} for q in params])
+    data = [mc.mlp.check_model(p, Xb, yb, ACTS, LOSS) for Xb, yb in batches]
+    return p, _flat_copy(p, zeros=True), data
+
+
 def mlcore_step_fn(params, batches, dtype):
     """One minibatch SGD step exactly as in the loop of ``mlcore.train`` (forward,
     deltas, Delta^T X into the reused gradient arrays, update of the one-vector
     parameters), cycling over pre-sliced batches."""
-    params = _flat_copy([{"W": p["W"].astype(dtype), "b": p["b"].astype(dtype)} for p in params])
-    g = _flat_copy(params, zeros=True)
-    data = [mc.mlp.check_model(params, Xb, yb, ACTS, LOSS) for Xb, yb in batches]
+    params, g, data = step_setup(params, batches, dtype)
     state = {"i": 0}
 
     def step():
@@ -267,9 +274,7 @@ def inline_step_fn(params, batches, dtype):
     inline without the engine's functions: what the step would cost with no Python
     around its numpy calls (a floor for numpy, not a second engine; tanh hidden
     layers and softmax cross-entropy only)."""
-    p = _flat_copy([{"W": q["W"].astype(dtype), "b": q["b"].astype(dtype)} for q in params])
-    g = _flat_copy(p, zeros=True)
-    data = [mc.mlp.check_model(p, Xb, yb, ACTS, LOSS) for Xb, yb in batches]
+    p, g, data = step_setup(params, batches, dtype)
     layers = [(q["W"], q["b"], gq["W"], gq["b"]) for q, gq in zip(p, g, strict=True)]
     L = len(layers)
     state = {"i": 0}
@@ -626,8 +631,7 @@ def main(argv=None):
         add_machine(f"per-example grads B={Bp}", t["fresh"], nbytes, "bytes", target)
         add_machine(f"per-example grads B={Bp}, reused `out=`", t["out"], nbytes, "bytes", target)
         add_machine(f"per-example grads B={Bp}, part: forward + deltas", t["fwd"],
-                    2 * Bp * sum(m * n for n, m in zip(SIZES[:-1], SIZES[1:], strict=True))
-                    + 2 * Bp * SIZES[-1] * SIZES[-2], "gemm_float64")  # fmt: skip
+                    step_flops(SIZES, Bp, gradient=False), "gemm_float64")  # fmt: skip
         add_machine(f"per-example grads B={Bp}, part: outer products (`np.einsum`, `out=`)",
                     t["outer"], nbytes, "bytes")  # fmt: skip
         add_machine(

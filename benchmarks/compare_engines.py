@@ -128,21 +128,17 @@ def main(argv=None):
         buf = mc.per_example_gradients(params, Xc, Yc, bench.ACTS, bench.LOSS, check=False)
         num = 10 if Bp == 256 else 3
 
-        def fresh(e, Xc=Xc, Yc=Yc):
-            return lambda: e.per_example_gradients(params, Xc, Yc, bench.ACTS, bench.LOSS,
-                                                   check=False)  # fmt: skip
+        def per_example(Xc=Xc, Yc=Yc, **kw):  # the same call in each engine
+            def make(e):
+                return lambda: e.per_example_gradients(params, Xc, Yc, bench.ACTS, bench.LOSS,
+                                                       check=False, **kw)  # fmt: skip
 
-        def out(e, Xc=Xc, Yc=Yc, buf=buf):
-            return lambda: e.per_example_gradients(params, Xc, Yc, bench.ACTS, bench.LOSS,
-                                                   out=buf, check=False)  # fmt: skip
+            return make
 
-        def flat(e, Xc=Xc, Yc=Yc):
-            return lambda: e.per_example_gradients(params, Xc, Yc, bench.ACTS, bench.LOSS,
-                                                   flat=True, check=False)  # fmt: skip
-
-        compare(f"per-example grads B={Bp}", fresh, num)
-        compare(f"per-example grads B={Bp}, reused `out=`", out, num)
-        compare(f"per-example grads B={Bp}, `flat=True` (one (B, P) matrix)", flat, num)
+        compare(f"per-example grads B={Bp}", per_example(), num)
+        compare(f"per-example grads B={Bp}, reused `out=`", per_example(out=buf), num)
+        compare(f"per-example grads B={Bp}, `flat=True` (one (B, P) matrix)",
+                per_example(flat=True), num)  # fmt: skip
     for name, sizes in (("64-64-10", bench.SIZES), ("Part III net", bench.DEEP)):
         calls = [bench.numpy_calls_per_step(sizes, Xtr, ytr, e) for e in engines.values()]
         rows.append((f"numpy calls per SGD step, {name}", *(f"{c:g}" for c in calls),

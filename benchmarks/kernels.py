@@ -46,8 +46,7 @@ mc = bench.mc
 # ------------------------------------------------------------------- 1. outer products
 def einsum_blocks(block):
     def run(D, x, out):
-        for s in range(0, x.shape[0], block):
-            np.einsum("bi,bj->bij", D[s : s + block], x[s : s + block], out=out[s : s + block])
+        _outer_products(D, x, out=out, chunk=block)
 
     return run
 

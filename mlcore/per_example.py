@@ -131,11 +131,11 @@ _CHUNK = 256
 
 
 def _outer_products(
-    Delta: FloatArray, x: FloatArray, *, out: FloatArray | None = None
+    Delta: FloatArray, x: FloatArray, *, out: FloatArray | None = None, chunk: int = _CHUNK
 ) -> FloatArray:
     r"""One outer product per example: :math:`\delta_n x_n^\top` for every row :math:`n`.
 
-    ``np.einsum("bi,bj->bij", Delta, x)`` on ``_CHUNK`` examples at a time: einsum
+    ``np.einsum("bi,bj->bij", Delta, x)`` on ``chunk`` examples at a time: einsum
     first zeroes its output, then accumulates the products into it, and on a block of
     256 examples (8.4 MB for a 64 x 64 layer) both passes stay in the cache instead of
     crossing the memory bus twice.
@@ -148,6 +148,8 @@ def _outer_products(
         The layer inputs :math:`x_n^{(l)}`.
     out : ndarray, shape (B, m, n), optional
         Where to write the result.
+    chunk : int, default ``_CHUNK``
+        Examples per ``einsum`` call (``benchmarks/kernels.py`` times others).
 
     Returns
     -------
@@ -157,8 +159,8 @@ def _outer_products(
     B = x.shape[0]
     if out is None:
         out = np.empty((B, Delta.shape[1], x.shape[1]), np.result_type(Delta, x))
-    for start in range(0, B, _CHUNK):
-        c = slice(start, start + _CHUNK)
+    for start in range(0, B, chunk):
+        c = slice(start, start + chunk)
         np.einsum("bi,bj->bij", Delta[c], x[c], out=out[c])
     return out
 

@@ -210,10 +210,10 @@ def test_per_example_gradients_into_reused_buffers():
 def test_per_example_gradients_in_blocks_are_one_outer_product_per_example(batch):
     """The einsum runs on blocks of 256 examples: every block boundary, fresh, into
     ``out`` and into the columns of ``flat``, gives np.outer(delta_n, x_n) exactly."""
-    params, X, Y, acts = make_case((3, 4, 2), "tanh", "softmax_cross_entropy", batch=batch)
-    _, cache = mc.forward(params, X, acts)
-    Deltas = mc.deltas(params, cache, Y, acts, "softmax_cross_entropy")
     loss = "softmax_cross_entropy"
+    params, X, Y, acts = make_case((3, 4, 2), "tanh", loss, batch=batch)
+    _, cache = mc.forward(params, X, acts)
+    Deltas = mc.deltas(params, cache, Y, acts, loss)
     fresh = mc.per_example_gradients(params, X, Y, acts, loss)
     buf = mc.per_example_gradients(params, X[::-1], Y[::-1], acts, loss)
     into = mc.per_example_gradients(params, X, Y, acts, loss, out=buf)
